@@ -1,1 +1,23 @@
-fn main() {}
+//! `argos-agent`: the agent alone, for remote hosts. It links no database and no web stack.
+//! `argos-agent SERVER_URL TOKEN [options]` is the same as `argos agent SERVER_URL TOKEN`.
+
+use argos_agent::args::AgentArgs;
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "argos-agent", version, about = "Argos monitoring agent")]
+struct Cli {
+    #[command(flatten)]
+    agent: AgentArgs,
+    /// Log level: error, warn, info, debug or trace (case-insensitive).
+    #[arg(long, default_value = "info", global = true)]
+    log_level: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(argos_agent::args::log_filter(&cli.log_level))?;
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    cli.agent.run().await
+}

@@ -65,28 +65,61 @@ mod tests {
 
     fn th() -> Vec<Threshold> {
         vec![
-            Threshold { days: 1.0, severity: Severity::Critical },
-            Threshold { days: 5.0, severity: Severity::Warning },
+            Threshold {
+                days: 1.0,
+                severity: Severity::Critical,
+            },
+            Threshold {
+                days: 5.0,
+                severity: Severity::Warning,
+            },
         ]
     }
 
     #[test]
     fn default_mapping() {
         let c = json!({});
-        assert_eq!(finalize("status-is", Status::Success, &c, &th()).1, Severity::Ok);
-        assert_eq!(finalize("status-is", Status::Failure, &c, &th()).1, Severity::Critical);
-        assert_eq!(finalize("status-is", Status::Error, &c, &th()).1, Severity::Unknown);
-        assert_eq!(finalize("status-is", Status::OnCheck, &c, &th()), (Status::Error, Severity::Unknown));
+        assert_eq!(
+            finalize("status-is", Status::Success, &c, &th()).1,
+            Severity::Ok
+        );
+        assert_eq!(
+            finalize("status-is", Status::Failure, &c, &th()).1,
+            Severity::Critical
+        );
+        assert_eq!(
+            finalize("status-is", Status::Error, &c, &th()).1,
+            Severity::Unknown
+        );
+        assert_eq!(
+            finalize("status-is", Status::OnCheck, &c, &th()),
+            (Status::Error, Severity::Unknown)
+        );
     }
 
     #[test]
     fn ssl_thresholds() {
         let f = |ctx| finalize(SSL_CHECK, Status::OnCheck, &ctx, &th());
-        assert_eq!(f(json!({"expires_in": 30})), (Status::Success, Severity::Ok));
-        assert_eq!(f(json!({"expires_in": 3})), (Status::Failure, Severity::Warning));
-        assert_eq!(f(json!({"expires_in": 0.5})), (Status::Failure, Severity::Critical));
-        assert_eq!(f(json!({"expires_in": -2})), (Status::Failure, Severity::Critical));
-        assert_eq!(f(json!({"expires_in": 3, "expires_in_seconds": 40_000})).1, Severity::Critical);
+        assert_eq!(
+            f(json!({"expires_in": 30})),
+            (Status::Success, Severity::Ok)
+        );
+        assert_eq!(
+            f(json!({"expires_in": 3})),
+            (Status::Failure, Severity::Warning)
+        );
+        assert_eq!(
+            f(json!({"expires_in": 0.5})),
+            (Status::Failure, Severity::Critical)
+        );
+        assert_eq!(
+            f(json!({"expires_in": -2})),
+            (Status::Failure, Severity::Critical)
+        );
+        assert_eq!(
+            f(json!({"expires_in": 3, "expires_in_seconds": 40_000})).1,
+            Severity::Critical
+        );
         assert_eq!(f(json!({})).1, Severity::Unknown);
     }
 
@@ -94,6 +127,9 @@ mod tests {
     fn an_invalid_certificate_is_critical() {
         // A failed handshake reaches the server as a failure: critical, not the reference's warning.
         let ctx = json!({"reason": "tls-expired"});
-        assert_eq!(finalize(SSL_CHECK, Status::Failure, &ctx, &th()).1, Severity::Critical);
+        assert_eq!(
+            finalize(SSL_CHECK, Status::Failure, &ctx, &th()).1,
+            Severity::Critical
+        );
     }
 }

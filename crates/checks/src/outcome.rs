@@ -22,7 +22,11 @@ impl Outcome {
 
     /// `Success` when `passed`, otherwise `Failure`.
     pub fn pass_fail(passed: bool, context: Map<String, Value>) -> Outcome {
-        let status = if passed { Status::Success } else { Status::Failure };
+        let status = if passed {
+            Status::Success
+        } else {
+            Status::Failure
+        };
         Outcome { status, context }
     }
 
@@ -38,7 +42,12 @@ impl Outcome {
         Outcome::problem(Status::Failure, error_type, reason, message)
     }
 
-    fn problem(status: Status, error_type: &str, reason: &str, message: impl Into<String>) -> Outcome {
+    fn problem(
+        status: Status,
+        error_type: &str,
+        reason: &str,
+        message: impl Into<String>,
+    ) -> Outcome {
         let message = message.into();
         let Value::Object(context) = json!({
             "error_message": message,
@@ -59,6 +68,11 @@ impl Outcome {
 
     /// The wire form for task `task_id`.
     pub fn into_result(self, task_id: i64, elapsed_ms: Option<f64>) -> AgentResult {
-        AgentResult { task_id, status: self.status, context: Value::Object(self.context), elapsed_ms }
+        AgentResult {
+            task_id,
+            status: self.status,
+            context: Value::Object(self.context),
+            elapsed_ms,
+        }
     }
 }

@@ -39,9 +39,14 @@ impl Status {
 
     /// Parses the stored name.
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::Success, Status::Failure, Status::Error, Status::OnCheck]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Status::Success,
+            Status::Failure,
+            Status::Error,
+            Status::OnCheck,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 
@@ -301,7 +306,10 @@ mod tests {
             json: true,
             headers: None,
         };
-        assert_eq!(rd.to_text(), r#"{"data":{"login":"admin"},"json":true,"headers":null}"#);
+        assert_eq!(
+            rd.to_text(),
+            r#"{"data":{"login":"admin"},"json":true,"headers":null}"#
+        );
         assert_eq!(RequestData::from_text(&rd.to_text()).unwrap(), rd);
     }
 
@@ -310,14 +318,28 @@ mod tests {
         let a = group_key(Method::Get, IpVersion::V4, "https://a/", None);
         assert!(a.starts_with("GET-4-https://a/-"));
         assert_ne!(a, group_key(Method::Get, IpVersion::V6, "https://a/", None));
-        assert_ne!(a, group_key(Method::Post, IpVersion::V4, "https://a/", None));
-        assert_ne!(a, group_key(Method::Get, IpVersion::V4, "https://a/", Some("{}")));
+        assert_ne!(
+            a,
+            group_key(Method::Post, IpVersion::V4, "https://a/", None)
+        );
+        assert_ne!(
+            a,
+            group_key(Method::Get, IpVersion::V4, "https://a/", Some("{}"))
+        );
     }
 
     #[test]
     fn severity_rank_puts_critical_worst() {
         let mut v = Severity::ALL.to_vec();
         v.sort_by_key(|s| std::cmp::Reverse(s.rank()));
-        assert_eq!(v, [Severity::Critical, Severity::Unknown, Severity::Warning, Severity::Ok]);
+        assert_eq!(
+            v,
+            [
+                Severity::Critical,
+                Severity::Unknown,
+                Severity::Warning,
+                Severity::Ok
+            ]
+        );
     }
 }

@@ -1,0 +1,8 @@
+//! The probe and the checks against real local servers (see `argos-testkit`): one test binary,
+//! one module per concern.
+
+mod checks;
+mod family;
+mod hostile;
+mod support;
+mod tls;
