@@ -28,7 +28,12 @@ impl HttpSource {
     ///
     /// # Errors
     /// When `server` is not an http(s) URL or the TLS client cannot be built.
-    pub fn new(server: &str, token: &str, agent_id: &str, user_agent: &str) -> anyhow::Result<Self> {
+    pub fn new(
+        server: &str,
+        token: &str,
+        agent_id: &str,
+        user_agent: &str,
+    ) -> anyhow::Result<Self> {
         let base = Url::parse(&format!("{}/", server.trim_end_matches('/')))
             .map_err(|e| anyhow::anyhow!("invalid server URL {server:?}: {e}"))?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -48,7 +53,10 @@ impl HttpSource {
         })
     }
 
-    async fn check(resp: reqwest::Response, expected: StatusCode) -> Result<reqwest::Response, SourceError> {
+    async fn check(
+        resp: reqwest::Response,
+        expected: StatusCode,
+    ) -> Result<reqwest::Response, SourceError> {
         if resp.status() == expected {
             return Ok(resp);
         }
@@ -77,7 +85,10 @@ impl TaskSource for HttpSource {
             .client
             .get(self.tasks_url.clone())
             .bearer_auth(&self.token)
-            .query(&[("limit", max_groups.to_string()), ("agent_id", self.agent_id.clone())])
+            .query(&[
+                ("limit", max_groups.to_string()),
+                ("agent_id", self.agent_id.clone()),
+            ])
             .send()
             .await
             .map_err(unreachable)?;

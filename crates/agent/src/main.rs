@@ -17,7 +17,8 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(argos_agent::args::log_filter(&cli.log_level))?;
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(argos_agent::args::log_filter(&cli.log_level))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     cli.agent.run().await
 }

@@ -78,9 +78,14 @@ async fn lease_loop<S: TaskSource>(
     let mut backoff = Backoff::default();
     loop {
         // Wait for a free slot, then ask for as many groups as there are free slots.
-        let Ok(first) = permits.clone().acquire_owned().await else { return };
+        let Ok(first) = permits.clone().acquire_owned().await else {
+            return;
+        };
         let wanted = 1 + permits.available_permits();
-        match source.lease(u32::try_from(wanted).unwrap_or(u32::MAX)).await {
+        match source
+            .lease(u32::try_from(wanted).unwrap_or(u32::MAX))
+            .await
+        {
             Ok(tasks) if tasks.is_empty() => {
                 drop(first);
                 backoff.reset();
@@ -146,7 +151,12 @@ async fn report_loop<S: TaskSource>(source: Arc<S>, mut rx: mpsc::Receiver<Agent
         batch.push(first);
         let deadline = Instant::now() + BATCH_DELAY;
         while batch.len() < BATCH_MAX {
-            match timeout(deadline.saturating_duration_since(Instant::now()), rx.recv()).await {
+            match timeout(
+                deadline.saturating_duration_since(Instant::now()),
+                rx.recv(),
+            )
+            .await
+            {
                 Ok(Some(r)) => batch.push(r),
                 Ok(None) | Err(_) => break,
             }

@@ -36,7 +36,11 @@ impl SourceError {
 /// A server's agent API, seen from the agent.
 pub trait TaskSource: Send + Sync + 'static {
     /// Leases up to `max_groups` request groups of due tasks.
-    fn lease(&self, max_groups: u32) -> impl Future<Output = Result<Vec<Task>, SourceError>> + Send;
+    fn lease(&self, max_groups: u32)
+    -> impl Future<Output = Result<Vec<Task>, SourceError>> + Send;
     /// Hands back finished results.
-    fn report(&self, results: &[AgentResult]) -> impl Future<Output = Result<(), SourceError>> + Send;
+    fn report(
+        &self,
+        results: &[AgentResult],
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
 }

@@ -34,7 +34,10 @@ pub fn next_run(t: &Timing<'_>, severity: Severity, now: DateTime<Utc>) -> (Date
             return (now + millis(delay), true);
         }
     }
-    (next_on_grid(t.frequency_s, offset_ms(t.task_group), now), false)
+    (
+        next_on_grid(t.frequency_s, offset_ms(t.task_group), now),
+        false,
+    )
 }
 
 /// First instant strictly after `now` on the grid `offset + k × period`.
@@ -65,7 +68,12 @@ mod tests {
     }
 
     fn timing(group: &str) -> Timing<'_> {
-        Timing { frequency_s: 60.0, recheck_delay_s: Some(10.0), already_retried: false, task_group: group }
+        Timing {
+            frequency_s: 60.0,
+            recheck_delay_s: Some(10.0),
+            already_retried: false,
+            task_group: group,
+        }
     }
 
     #[test]
@@ -82,7 +90,11 @@ mod tests {
     fn a_late_run_skips_missed_slots_instead_of_bursting() {
         let t = timing("g");
         let (first, _) = next_run(&t, Severity::Ok, at(0));
-        let (next, _) = next_run(&t, Severity::Ok, first + Duration::minutes(10) + Duration::seconds(1));
+        let (next, _) = next_run(
+            &t,
+            Severity::Ok,
+            first + Duration::minutes(10) + Duration::seconds(1),
+        );
         assert_eq!(next - first, Duration::minutes(11));
     }
 
@@ -92,9 +104,18 @@ mod tests {
         let slots: std::collections::HashSet<_> = (0..100)
             .map(|i| next_run(&timing(&format!("group-{i}")), Severity::Ok, now).0)
             .collect();
-        assert!(slots.len() > 90, "100 groups should land on distinct instants, got {}", slots.len());
+        assert!(
+            slots.len() > 90,
+            "100 groups should land on distinct instants, got {}",
+            slots.len()
+        );
         let a = next_run(&timing("same"), Severity::Ok, now).0;
-        let b = next_run(&timing("same"), Severity::Critical, now - Duration::seconds(3)).0;
+        let b = next_run(
+            &timing("same"),
+            Severity::Critical,
+            now - Duration::seconds(3),
+        )
+        .0;
         assert_eq!(a, next_run(&timing("same"), Severity::Ok, now).0);
         assert_ne!(a, b); // the critical one takes the recheck delay
     }

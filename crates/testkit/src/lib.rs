@@ -7,6 +7,8 @@
 //! Not for production: errors panic with a message, which is what a test wants.
 #![warn(missing_docs)]
 
+pub mod postgres;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -227,6 +229,52 @@ pub async fn spawn_tls(router: Router, config: Arc<rustls::ServerConfig>) -> Soc
                 let _ = auto::Builder::new(TokioExecutor::new())
                     .serve_connection(TokioIo::new(tls), service)
                     .await;
+            });
+        }
+    });
+    addr
+}
+
+/// Serves HTTPS (`https_router`, certificate as [`spawn_https`]) and plain HTTP (`http_router`)
+/// on the SAME `127.0.0.1` port, told apart by the first byte a client sends (0x16 opens a TLS
+/// handshake). `http-to-https` probes `http://host:port/` for `https://host:port/` (the
+/// reference keeps an explicit port), so a test needs both protocols on one port.
+pub async fn spawn_dual(
+    https_router: Router,
+    http_router: Router,
+    ca: &TestCa,
+    hostnames: &[&str],
+    not_after: DateTime<Utc>,
+) -> SocketAddr {
+    let acceptor = tokio_rustls::TlsAcceptor::from(ca.server_config(hostnames, not_after));
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding 127.0.0.1:0");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, https, http) =
+                (acceptor.clone(), https_router.clone(), http_router.clone());
+            tokio::spawn(async move {
+                let mut first = [0u8; 1];
+                if !matches!(tcp.peek(&mut first).await, Ok(1)) {
+                    return;
+                }
+                let builder = auto::Builder::new(TokioExecutor::new());
+                if first[0] == 0x16 {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let _ = builder
+                        .serve_connection(TokioIo::new(tls), TowerToHyperService::new(https))
+                        .await;
+                } else {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(http))
+                        .await;
+                }
             });
         }
     });

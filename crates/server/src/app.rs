@@ -1,0 +1,261 @@
+//! Wires the server together: store, task sync, HTTP server, embedded agent, maintenance loop
+//! and config reload. `App::build` takes a config and a listener address (port 0 in tests);
+//! `App::run_until` serves until the shutdown future resolves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use argos_agent::{RunOptions, SourceError, TaskSource};
+use argos_checks::probe::{Probe, ProbeOptions};
+use argos_checks::{AgentResult, Task};
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use crate::config::{self, Config, LoadOptions};
+use crate::plan::plan;
+use crate::state::AppState;
+use crate::store::{Store, SyncStats};
+
+/// How often the maintenance loop runs.
+pub const MAINTENANCE_PERIOD: Duration = Duration::from_secs(60);
+/// Request groups the embedded agent runs at once.
+pub const EMBEDDED_AGENT_IN_FLIGHT: usize = 50;
+
+/// Where and how to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub host: String,
+    /// Port (0: any free port).
+    pub port: u16,
+    /// Run the embedded agent (also needs `general.embedded_agent`).
+    pub embedded_agent: bool,
+    /// Treat unknown config keys as errors on reload.
+    pub strict: bool,
+}
+
+/// A built server, listening but not yet serving.
+pub struct App {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    embedded_agent: bool,
+    strict: bool,
+}
+
+/// Connects to the configured database and applies the migrations.
+///
+/// # Errors
+/// When the database cannot be reached or migrated.
+pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    let db = &cfg.general.db;
+    let store = Store::connect(&db.url, (db.pool_size + db.max_overflow).max(2))
+        .await
+        .context("connecting to the database (general.db.url)")?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+/// Makes the store's tasks match the config, in one transaction.
+///
+/// # Errors
+/// Store errors.
+pub async fn apply_config(store: &Store, cfg: &Config) -> anyhow::Result<SyncStats> {
+    let desired = plan(cfg);
+    Ok(store.sync_tasks(&desired, Utc::now()).await?)
+}
+
+impl App {
+    /// Opens the store, applies the config's tasks and binds the listener.
+    ///
+    /// # Errors
+    /// Database or bind errors.
+    pub async fn build(cfg: Config, opts: &ServeOptions) -> anyhow::Result<App> {
+        let store = open_store(&cfg).await?;
+        let stats = apply_config(&store, &cfg).await?;
+        tracing::info!(
+            added = stats.added,
+            updated = stats.updated,
+            removed = stats.removed,
+            unchanged = stats.unchanged,
+            "tasks synced with the config"
+        );
+        let embedded_agent = opts.embedded_agent && cfg.general.embedded_agent;
+        let listener = TcpListener::bind((opts.host.as_str(), opts.port))
+            .await
+            .with_context(|| format!("listening on {}:{}", opts.host, opts.port))?;
+        let state = Arc::new(AppState::new(store, cfg));
+        Ok(App {
+            listener,
+            state,
+            embedded_agent,
+            strict: opts.strict,
+        })
+    }
+
+    /// The address actually bound.
+    ///
+    /// # Errors
+    /// Only if the socket is gone.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (tests read the store through it).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, with the embedded agent, the maintenance loop and
+    /// SIGHUP config reloads running beside.
+    ///
+    /// # Errors
+    /// When the HTTP server fails.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let mut background = Vec::new();
+        background.push(tokio::spawn(maintenance(
+            self.state.clone(),
+            stopped(stop_rx.clone()),
+        )));
+        background.push(tokio::spawn(reload_on_sighup(
+            self.state.clone(),
+            self.strict,
+            stopped(stop_rx.clone()),
+        )));
+        if self.embedded_agent {
+            let agent = embedded_agent(self.state.clone(), stopped(stop_rx.clone()))?;
+            background.push(tokio::spawn(agent));
+        }
+        let addr = self.listener.local_addr()?;
+        tracing::info!(%addr, embedded_agent = self.embedded_agent, "argos server listening on http://{addr}/");
+        let router = crate::web::router(self.state.clone());
+        let serve = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        serve.await.context("serving HTTP")?;
+        for task in background {
+            let _ = task.await;
+        }
+        Ok(())
+    }
+}
+
+/// Re-reads the config file on SIGHUP. A config that fails validation is refused with its
+/// problems logged, and the running config stays in force.
+async fn reload_on_sighup(state: Arc<AppState>, strict: bool, stop: impl Future<Output = ()>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = hup.recv() => {
+                    if let Err(e) = reload(&state, strict).await {
+                        tracing::error!("config reload refused, keeping the running config:\n{e:#}");
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    stop.await;
+}
+
+/// Loads the config file again, syncs its tasks and puts it in force.
+///
+/// # Errors
+/// When the file is invalid (nothing changes then) or the store fails.
+pub async fn reload(state: &AppState, strict: bool) -> anyhow::Result<SyncStats> {
+    let path = state.config().source.clone();
+    let cfg = config::load(&path, &LoadOptions { strict })?;
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    let stats = apply_config(&state.store, &cfg).await?;
+    state.swap_config(cfg);
+    tracing::info!(
+        added = stats.added,
+        updated = stats.updated,
+        removed = stats.removed,
+        "config reloaded from {}",
+        path.display()
+    );
+    Ok(stats)
+}
+
+/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` are deleted.
+/// Expired leases need no sweep: leasing treats them as free.
+async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(MAINTENANCE_PERIOD);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = tick.tick() => {}
+        }
+        let age = state.config().recurring_tasks.max_results_age;
+        let cutoff = Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
+        match state.store.purge_results(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "old results purged"),
+            Err(e) => tracing::error!(error = %e, "purging old results failed"),
+        }
+    }
+}
+
+/// The agent inside the server: same pipeline as a remote agent, but leasing and reporting
+/// go straight to [`AppState`] instead of over HTTP.
+fn embedded_agent(
+    state: Arc<AppState>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<impl Future<Output = ()>> {
+    let probe = Probe::new(ProbeOptions::default())?;
+    let name = format!("embedded@{}", argos_agent::args::hostname());
+    let source = Arc::new(LocalSource { state, name });
+    let opts = RunOptions {
+        max_in_flight: EMBEDDED_AGENT_IN_FLIGHT,
+        idle_wait: Duration::from_secs(1),
+    };
+    Ok(argos_agent::run(source, Arc::new(probe), opts, stop))
+}
+
+/// [`TaskSource`] backed directly by the server's state.
+struct LocalSource {
+    state: Arc<AppState>,
+    name: String,
+}
+
+impl TaskSource for LocalSource {
+    async fn lease(&self, max_groups: u32) -> Result<Vec<Task>, SourceError> {
+        self.state
+            .lease(&self.name, max_groups)
+            .await
+            .map_err(|e| SourceError::Unreachable(e.to_string()))
+    }
+
+    async fn report(&self, results: &[AgentResult]) -> Result<(), SourceError> {
+        self.state
+            .ingest(&self.name, results)
+            .await
+            .map(drop)
+            .map_err(|e| SourceError::Unreachable(e.to_string()))
+    }
+}

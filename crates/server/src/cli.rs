@@ -1,0 +1,199 @@
+//! The `argos` command line: the verbs of Argos Panoptès (§7) with the same names and options,
+//! plus `check-config`. `main` only parses and calls [`Cli::run`].
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use argos_agent::args::AgentArgs;
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, App, ServeOptions};
+use crate::config::{self, Config, LoadOptions};
+use crate::plan::plan;
+
+/// The commented example printed by `argos server generate-config`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../../../examples/config-example.yaml");
+
+/// `argos`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "argos",
+    version,
+    about = "Argos: website monitoring (server and agent)"
+)]
+pub struct Cli {
+    /// Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL (any case) or a tracing filter.
+    #[arg(long, default_value = "info", global = true, env = "ARGOS_LOG_LEVEL")]
+    pub log_level: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version.
+    Version,
+    /// Run an agent against a server.
+    Agent(AgentArgs),
+    /// Server commands.
+    #[command(subcommand)]
+    Server(ServerCommand),
+}
+
+#[derive(Debug, clap::Args)]
+struct ConfigArg {
+    /// Config file (default: $ARGOS_YAML_FILE, ./argos-config.yaml, /etc/argos/config.yaml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Treat unknown config keys as errors, not warnings.
+    #[arg(long)]
+    strict: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServerCommand {
+    /// Start the server (migrates the database and applies the config's tasks first).
+    Start {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Do not run the embedded agent (use remote agents only).
+        #[arg(long)]
+        no_embedded_agent: bool,
+        /// Accepted for compatibility with the Python tool; has no effect.
+        #[arg(long, hide = true)]
+        reload: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Apply the config's websites to the database now (send SIGHUP to a running server to
+    /// reload its whole config).
+    ReloadConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Accepted for compatibility: the reload is always applied at once.
+        #[arg(long)]
+        enqueue: bool,
+    },
+    /// Validate the config: print every problem, or a one-line summary.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print a new random agent token (for `service.secrets`).
+    GenerateToken,
+    /// Print a commented example config.
+    GenerateConfig,
+}
+
+impl Cli {
+    /// Runs the command.
+    ///
+    /// # Errors
+    /// Whatever the command fails with; `main` prints the chain.
+    pub async fn run(self) -> anyhow::Result<ExitCode> {
+        match self.command {
+            Command::Version => println!("argos {}", env!("CARGO_PKG_VERSION")),
+            Command::Agent(args) => args.run().await?,
+            Command::Server(cmd) => return cmd.run().await,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl ServerCommand {
+    async fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            ServerCommand::Start {
+                host,
+                port,
+                config,
+                no_embedded_agent,
+                ..
+            } => {
+                let cfg = load(&config)?;
+                let opts = ServeOptions {
+                    host,
+                    port,
+                    embedded_agent: !no_embedded_agent,
+                    strict: config.strict,
+                };
+                let app = App::build(cfg, &opts).await?;
+                app.run_until(argos_agent::args::shutdown_signal()).await?;
+            }
+            ServerCommand::Migrate { config } => {
+                app::open_store(&load(&config)?).await?;
+                println!("Database migrated.");
+            }
+            ServerCommand::ReloadConfig { config, .. } => {
+                let cfg = load(&config)?;
+                let store = app::open_store(&cfg).await?;
+                let s = app::apply_config(&store, &cfg).await?;
+                println!(
+                    "{} task(s) added, {} updated, {} deleted, {} unchanged.",
+                    s.added, s.updated, s.removed, s.unchanged
+                );
+            }
+            ServerCommand::CheckConfig { config } => return Ok(check_config(&config)),
+            ServerCommand::GenerateToken => println!("{}", uuid::Uuid::new_v4()),
+            ServerCommand::GenerateConfig => print!("{EXAMPLE_CONFIG}"),
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn resolve(arg: &ConfigArg) -> anyhow::Result<PathBuf> {
+    config::resolve_path(arg.config.as_deref()).map_err(anyhow::Error::msg)
+}
+
+/// Loads and validates the config, printing its warnings.
+fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+    let path = resolve(arg)?;
+    let cfg = config::load(&path, &LoadOptions { strict: arg.strict })
+        .with_context(|| format!("invalid configuration {}", path.display()))?;
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    Ok(cfg)
+}
+
+fn check_config(arg: &ConfigArg) -> ExitCode {
+    let path = match resolve(arg) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match config::load(&path, &LoadOptions { strict: arg.strict }) {
+        Ok(cfg) => {
+            for w in &cfg.warnings {
+                eprintln!("{w}");
+            }
+            println!(
+                "{}: OK — {}, {} tasks",
+                show(&path),
+                cfg.summary(),
+                plan(&cfg).len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn show(path: &Path) -> String {
+    path.display().to_string()
+}

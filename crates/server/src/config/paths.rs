@@ -1,0 +1,198 @@
+//! `websites[].paths[]`: the URL to request, how, and the checks to run on the response.
+//!
+//! Each check item is a one-key mapping `<check-name>: <expected>`, turned into an
+//! [`argos_checks::Check`] by `Check::from_config`, so an unknown name or an unusable
+//! expectation (a bad regex, ...) is reported here, at the item's line, instead of when the
+//! agent first runs it. Unlike the reference, a mapping with several keys is an error (the
+//! reference silently kept the first).
+
+use std::collections::BTreeMap;
+
+use argos_checks::{Check, Method, RequestData};
+
+use super::problem::Problems;
+use super::reader::{self, Section, index};
+use super::yaml::{Node, Value};
+
+/// One path of a website.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathConfig {
+    /// As written.
+    pub path: String,
+    /// `domain.join(path)` (RFC 3986: `/x` replaces the domain's path, a full URL replaces all).
+    pub url: url::Url,
+    /// HTTP method (default GET).
+    pub method: Method,
+    /// Body and headers to send.
+    pub request_data: Option<RequestData>,
+    /// What to check on the response (never empty).
+    pub checks: Vec<Check>,
+    /// The line of the path's item.
+    pub line: usize,
+}
+
+/// Reads one path item. Without a valid `domain` (already reported) it is still checked, then dropped.
+pub(crate) fn read_path(
+    node: &Node,
+    path: &str,
+    domain: Option<&url::Url>,
+    p: &mut Problems,
+) -> Option<PathConfig> {
+    let sec = Section::new(node, path, &["path", "method", "request_data", "checks"], p);
+    sec.node()?;
+    let url_path = sec.req("path", p, reader::string);
+    let url = match (&url_path, domain, sec.get("path")) {
+        (Some(text), Some(domain), Some(at)) => join(domain, text, at, &sec.path("path"), p),
+        _ => None,
+    };
+    let method = sec.opt("method", p, method).unwrap_or(Method::Get);
+    let request_data = sec
+        .get("request_data")
+        .and_then(|n| read_request_data(n, &sec.path("request_data"), p));
+    let checks = read_checks(&sec, p);
+    Some(PathConfig {
+        path: url_path?,
+        url: url?,
+        method,
+        request_data,
+        checks,
+        line: node.line,
+    })
+}
+
+fn join(
+    domain: &url::Url,
+    text: &str,
+    at: &Node,
+    path: &str,
+    p: &mut Problems,
+) -> Option<url::Url> {
+    match domain.join(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+        Ok(url) => {
+            p.error(
+                at,
+                path,
+                format!("{text:?} gives {url}, which is not an http(s) URL"),
+            );
+            None
+        }
+        Err(e) => {
+            p.error(
+                at,
+                path,
+                format!("{text:?} does not make a valid URL with {domain}: {e}"),
+            );
+            None
+        }
+    }
+}
+
+fn method(node: &Node, path: &str, p: &mut Problems) -> Option<Method> {
+    let text = reader::string(node, path, p)?;
+    if let Some(method) = Method::parse(&text) {
+        return Some(method);
+    }
+    let valid: Vec<&str> = Method::ALL.iter().map(|m| m.as_str()).collect();
+    let message = match Method::parse(&text.to_uppercase()) {
+        Some(m) => format!("methods are upper case: write {:?}", m.as_str()),
+        None => format!("unknown method {text:?} (valid: {})", valid.join(", ")),
+    };
+    p.error(node, path, message);
+    None
+}
+
+fn read_request_data(node: &Node, path: &str, p: &mut Problems) -> Option<RequestData> {
+    let sec = Section::new(node, path, &["data", "is_json", "headers"], p);
+    sec.node()?;
+    let data = match sec.get("data") {
+        Some(n) => json(n, &sec.path("data"), p)?,
+        None => serde_json::Value::Null,
+    };
+    let json = sec.opt("is_json", p, reader::boolean).unwrap_or(false);
+    let headers = sec
+        .get("headers")
+        .and_then(|n| headers(n, &sec.path("headers"), p));
+    Some(RequestData {
+        data,
+        json,
+        headers,
+    })
+}
+
+fn headers(node: &Node, path: &str, p: &mut Problems) -> Option<BTreeMap<String, String>> {
+    let Value::Map(entries) = &node.value else {
+        p.error(
+            node,
+            path,
+            format!(
+                "expected a mapping of header name → value, got {}",
+                node.kind()
+            ),
+        );
+        return None;
+    };
+    let mut headers = BTreeMap::new();
+    for entry in entries {
+        let header_path = reader::field(path, &entry.key);
+        if let Some(value) = reader::string(&entry.value, &header_path, p) {
+            headers.insert(entry.key.clone(), value);
+        }
+    }
+    Some(headers)
+}
+
+fn json(node: &Node, path: &str, p: &mut Problems) -> Option<serde_json::Value> {
+    node.to_json()
+        .map_err(|(at, message)| p.error(at, path, message))
+        .ok()
+}
+
+fn read_checks(sec: &Section<'_>, p: &mut Problems) -> Vec<Check> {
+    let path = sec.path("checks");
+    let Some(node) = sec.required("checks", p) else {
+        return Vec::new();
+    };
+    let Some(items) = reader::list(node, &path, p) else {
+        return Vec::new();
+    };
+    if items.is_empty() {
+        p.error(node, &path, "a path needs at least one check");
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(k, n)| check(n, &index(&path, k), p))
+        .collect()
+}
+
+fn check(node: &Node, path: &str, p: &mut Problems) -> Option<Check> {
+    let entry = match &node.value {
+        Value::Map(entries) if entries.len() == 1 => &entries[0],
+        Value::Map(entries) => {
+            let names: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+            let message = format!(
+                "one check per item (`- <check>: <expected>`); this item has {} keys ({}): start each with its own `-`",
+                names.len(),
+                names.join(", ")
+            );
+            p.error(node, path, message);
+            return None;
+        }
+        _ => {
+            p.error(
+                node,
+                path,
+                format!(
+                    "expected `<check>: <expected>` (e.g. `status-is: 200`), got {}",
+                    node.kind()
+                ),
+            );
+            return None;
+        }
+    };
+    let expected = json(&entry.value, path, p)?;
+    Check::from_config(&entry.key, &expected)
+        .map_err(|e| p.error(node, path, e.to_string()))
+        .ok()
+}

@@ -1,0 +1,287 @@
+//! Typed access to the [`Node`] tree that records a problem instead of failing.
+//!
+//! Every getter returns `Option`: `None` means "absent" or "invalid (already reported)". The
+//! section readers then fall back to a default or a placeholder and carry on, so one run
+//! reports every problem; [`load`](super::load) refuses the config if any error was recorded,
+//! so placeholders never reach a caller.
+//!
+//! A key written with no value (`recheck_delay:`) counts as absent, as in the reference where
+//! such keys are optional.
+
+use std::time::Duration;
+
+use super::duration;
+use super::problem::Problems;
+use super::yaml::{Entry, Node, Value};
+
+/// `parent.key` (or `key` at the root).
+pub(crate) fn field(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// `parent[i]`.
+pub(crate) fn index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+/// A conversion of one node: reports and returns `None` when the node does not fit.
+pub(crate) type Convert<T> = fn(&Node, &str, &mut Problems) -> Option<T>;
+
+/// A mapping being read. Unknown keys are reported when it is opened.
+pub(crate) struct Section<'a> {
+    node: Option<&'a Node>,
+    entries: &'a [Entry],
+    path: String,
+}
+
+impl<'a> Section<'a> {
+    /// Opens `node` as a mapping whose keys must be among `known`. Anything but a mapping is
+    /// reported and gives a silent, empty section (so no "missing key" noise follows).
+    pub(crate) fn new(node: &'a Node, path: &str, known: &[&str], p: &mut Problems) -> Section<'a> {
+        let Value::Map(entries) = &node.value else {
+            p.error(
+                node,
+                path,
+                format!("expected a mapping, got {}", node.kind()),
+            );
+            return Section::silent(path);
+        };
+        for entry in entries {
+            if !known.contains(&entry.key.as_str()) {
+                // The key is in the mapping's file (its value may come from an `!include`).
+                p.unknown_key(
+                    &node.file,
+                    entry.line,
+                    &field(path, &entry.key),
+                    &entry.key,
+                    known,
+                );
+            }
+        }
+        Section {
+            node: Some(node),
+            entries,
+            path: path.to_owned(),
+        }
+    }
+
+    /// [`new`](Self::new) for a section that may be missing (already reported).
+    pub(crate) fn open(
+        node: Option<&'a Node>,
+        path: &str,
+        known: &[&str],
+        p: &mut Problems,
+    ) -> Section<'a> {
+        match node {
+            Some(node) => Section::new(node, path, known, p),
+            None => Section::silent(path),
+        }
+    }
+
+    /// A section that was already reported as missing or wrong: every key reads as absent.
+    pub(crate) fn silent(path: &str) -> Section<'a> {
+        Section {
+            node: None,
+            entries: &[],
+            path: path.to_owned(),
+        }
+    }
+
+    /// The mapping node itself, when there is one.
+    pub(crate) fn node(&self) -> Option<&'a Node> {
+        self.node
+    }
+
+    /// The config path of `key` in this section.
+    pub(crate) fn path(&self, key: &str) -> String {
+        field(&self.path, key)
+    }
+
+    /// The value of `key`, unless absent or null.
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| &e.value)
+            .filter(|n| n.value != Value::Null)
+    }
+
+    /// Like [`get`](Self::get), reporting a missing key at the mapping's line (or an empty
+    /// one at its own line).
+    pub(crate) fn required(&self, key: &str, p: &mut Problems) -> Option<&'a Node> {
+        let found = self.get(key);
+        if let (None, Some(map)) = (found, self.node) {
+            match map.get(key) {
+                // Written with no value: point at it.
+                Some(empty) => p.error(
+                    empty,
+                    &self.path(key),
+                    "has no value (this key is required)",
+                ),
+                None => p.error(map, &self.path(key), "missing (this key is required)"),
+            }
+        }
+        found
+    }
+
+    /// An optional key converted by `convert`.
+    pub(crate) fn opt<T>(&self, key: &str, p: &mut Problems, convert: Convert<T>) -> Option<T> {
+        self.get(key).and_then(|n| convert(n, &self.path(key), p))
+    }
+
+    /// A required key converted by `convert`.
+    pub(crate) fn req<T>(&self, key: &str, p: &mut Problems, convert: Convert<T>) -> Option<T> {
+        self.required(key, p)
+            .and_then(|n| convert(n, &self.path(key), p))
+    }
+}
+
+pub(crate) fn string(node: &Node, path: &str, p: &mut Problems) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+            p.error(
+                node,
+                path,
+                format!("expected a string, got {} (put it in quotes)", node.kind()),
+            );
+            None
+        }
+        _ => {
+            p.error(
+                node,
+                path,
+                format!("expected a string, got {}", node.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// A string that must not be empty or blank.
+pub(crate) fn non_empty(node: &Node, path: &str, p: &mut Problems) -> Option<String> {
+    let s = string(node, path, p)?;
+    if s.trim().is_empty() {
+        p.error(node, path, "must not be empty");
+        return None;
+    }
+    Some(s)
+}
+
+pub(crate) fn boolean(node: &Node, path: &str, p: &mut Problems) -> Option<bool> {
+    match node.value {
+        Value::Bool(b) => Some(b),
+        _ => {
+            p.error(
+                node,
+                path,
+                format!("expected true or false, got {}", node.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// An integer ≥ 0 that fits in a `u32`.
+pub(crate) fn count(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
+    let Value::Int(i) = node.value else {
+        p.error(
+            node,
+            path,
+            format!("expected a whole number, got {}", node.kind()),
+        );
+        return None;
+    };
+    let fits = u32::try_from(i).ok();
+    if fits.is_none() {
+        p.error(
+            node,
+            path,
+            format!("must be between 0 and {}, got {i}", u32::MAX),
+        );
+    }
+    fits
+}
+
+/// Any integer (range checks are the caller's).
+pub(crate) fn integer(node: &Node, path: &str, p: &mut Problems) -> Option<i64> {
+    match node.value {
+        Value::Int(i) => Some(i),
+        _ => {
+            p.error(
+                node,
+                path,
+                format!("expected a whole number, got {}", node.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// A duration string greater than zero. A YAML number gets a message saying what to write
+/// (the reference crashed with a TypeError).
+pub(crate) fn duration(node: &Node, path: &str, p: &mut Problems) -> Option<Duration> {
+    let number = match &node.value {
+        Value::Str(text) => return positive_duration(node, text, path, p),
+        Value::Int(i) => i.to_string(),
+        Value::Float(x) => x.to_string(),
+        _ => {
+            p.error(
+                node,
+                path,
+                format!("expected a duration such as \"5m\", got {}", node.kind()),
+            );
+            return None;
+        }
+    };
+    let message = format!(
+        "a duration needs a unit: write \"{number}m\" for minutes (or \"{number}s\", \"{number}h\", \"{number}d\", ...)"
+    );
+    p.error(node, path, message);
+    None
+}
+
+fn positive_duration(node: &Node, text: &str, path: &str, p: &mut Problems) -> Option<Duration> {
+    match duration::parse(text) {
+        Ok(d) if d.is_zero() => {
+            p.error(
+                node,
+                path,
+                format!("duration {text:?} must be greater than zero"),
+            );
+            None
+        }
+        Ok(d) => Some(d),
+        Err(message) => {
+            p.error(node, path, message);
+            None
+        }
+    }
+}
+
+/// The items of a list (anything else is reported).
+pub(crate) fn list<'a>(node: &'a Node, path: &str, p: &mut Problems) -> Option<&'a [Node]> {
+    match &node.value {
+        Value::Seq(items) => Some(items),
+        _ => {
+            p.error(node, path, format!("expected a list, got {}", node.kind()));
+            None
+        }
+    }
+}
+
+/// A list of strings; bad items are reported one by one and left out.
+pub(crate) fn strings(node: &Node, path: &str, p: &mut Problems) -> Option<Vec<String>> {
+    let items = list(node, path, p)?;
+    Some(
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| non_empty(n, &index(path, i), p))
+            .collect(),
+    )
+}

@@ -1,0 +1,101 @@
+//! The state shared by the web handlers, the embedded agent and the maintenance loop.
+//!
+//! Built once from the config; a config reload swaps the `Arc<Config>` atomically (readers
+//! holding the old one finish with it). Leasing and ingestion live here, not in the handlers,
+//! so the HTTP agent API and the embedded agent go through exactly the same code.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use argos_checks::{AgentResult, Task, finalize};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::store::{self, Ingested, Store};
+
+/// Shared server state (cheap to clone through `Arc`).
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    config: RwLock<Arc<Config>>,
+    /// When this process started.
+    pub started: DateTime<Utc>,
+    /// Page templates, compiled once.
+    pub templates: minijinja::Environment<'static>,
+}
+
+impl AppState {
+    /// State over `store` with `config`.
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            store,
+            config: RwLock::new(Arc::new(config)),
+            started: Utc::now(),
+            templates: crate::web::pages::templates(),
+        }
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> Arc<Config> {
+        // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is intact.
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts a new config in force.
+    pub fn swap_config(&self, config: Config) {
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+    }
+
+    /// Whether `token` is one of `service.secrets`. Both sides are hashed first so the
+    /// comparison takes the same time whatever the token's length or content.
+    pub fn is_agent_token(&self, token: &str) -> bool {
+        let given = Sha256::digest(token.as_bytes());
+        let cfg = self.config();
+        cfg.service.secrets.iter().fold(false, |found, secret| {
+            let want = Sha256::digest(secret.as_bytes());
+            let diff = given
+                .iter()
+                .zip(want.iter())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+            found | (diff == 0)
+        })
+    }
+
+    /// Leases up to `max_groups` request groups to `agent` for `recurring_tasks.max_lock_seconds`.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn lease(&self, agent: &str, max_groups: u32) -> Result<Vec<Task>, store::Error> {
+        let now = Utc::now();
+        let lease_for = Duration::from_secs(self.config().recurring_tasks.max_lock_seconds);
+        self.store.touch_agent(agent, now).await?;
+        self.store
+            .lease(agent, max_groups.clamp(1, 1000), lease_for, now)
+            .await
+    }
+
+    /// Finalizes (status → severity, with the SSL thresholds in force) and stores results
+    /// from `agent`. Results for tasks not leased to `agent` are ignored.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn ingest(
+        &self,
+        agent: &str,
+        results: &[AgentResult],
+    ) -> Result<Vec<Ingested>, store::Error> {
+        let cfg = self.config();
+        let thresholds = &cfg.ssl.thresholds;
+        let finalizer =
+            |check: &str, r: &AgentResult| finalize(check, r.status, &r.context, thresholds);
+        let now = Utc::now();
+        self.store.touch_agent(agent, now).await?;
+        self.store
+            .ingest_agent_results(agent, results, &finalizer, now)
+            .await
+    }
+}

@@ -1,0 +1,231 @@
+//! Which posted results a batch accepts, and the task state each one leads to. Pure, shared
+//! by both backends, which load the referenced tasks in one query, call [`accept`], then
+//! write the results and the task updates in one statement each.
+
+use std::collections::{HashMap, HashSet};
+
+use argos_checks::{Severity, Status};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::model::Ingested;
+use crate::schedule::{self, Timing};
+
+/// Maps a result (by its index in the batch) and its task's check name to the final
+/// `(status, severity)`. `Sync` so that the ingesting future stays `Send`.
+pub(crate) type Finalize<'f> = &'f (dyn Fn(&str, usize) -> (Status, Severity) + Sync);
+
+/// One posted result, before acceptance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Posted<'a> {
+    pub task_id: i64,
+    pub context: &'a serde_json::Value,
+    pub elapsed_ms: Option<f64>,
+}
+
+/// A task referenced by the batch, as loaded (and, on PostgreSQL, locked).
+#[derive(Debug, Clone)]
+pub(crate) struct Held {
+    pub id: i64,
+    pub leased_by: Option<String>,
+    pub check: String,
+    pub severity: Severity,
+    pub already_retried: bool,
+    pub frequency_s: f64,
+    pub recheck_delay_s: Option<f64>,
+    pub task_group: String,
+    pub had_result: bool,
+}
+
+/// An accepted result and the new state of its task.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted<'a> {
+    pub task_id: i64,
+    pub status: Status,
+    pub severity: Severity,
+    pub context: &'a serde_json::Value,
+    pub elapsed_ms: Option<f64>,
+    pub previous: Severity,
+    pub first: bool,
+    pub next_run: DateTime<Utc>,
+    pub already_retried: bool,
+}
+
+/// Keeps the results whose task is leased to `agent` (an expired lease still counts while
+/// nobody else holds the task), the last one when a task appears twice, in batch order.
+pub(crate) fn accept<'a>(
+    agent: &str,
+    held: &[Held],
+    posted: &[Posted<'a>],
+    finalize: Finalize<'_>,
+    now: DateTime<Utc>,
+) -> Vec<Accepted<'a>> {
+    let tasks: HashMap<i64, &Held> = held.iter().map(|h| (h.id, h)).collect();
+    let mut seen = HashSet::new();
+    let mut out: Vec<Accepted<'a>> = posted
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, p)| seen.insert(p.task_id))
+        .filter_map(|(i, p)| {
+            let task = tasks.get(&p.task_id)?;
+            (task.leased_by.as_deref() == Some(agent)).then(|| accepted(task, i, p, finalize, now))
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+fn accepted<'a>(
+    task: &Held,
+    i: usize,
+    p: &Posted<'a>,
+    finalize: Finalize<'_>,
+    now: DateTime<Utc>,
+) -> Accepted<'a> {
+    let (status, severity) = finalize(&task.check, i);
+    let timing = Timing {
+        frequency_s: task.frequency_s,
+        recheck_delay_s: task.recheck_delay_s,
+        already_retried: task.already_retried,
+        task_group: &task.task_group,
+    };
+    let (next_run, already_retried) = schedule::next_run(&timing, severity, now);
+    Accepted {
+        task_id: p.task_id,
+        status,
+        severity,
+        context: p.context,
+        elapsed_ms: p.elapsed_ms,
+        previous: task.severity,
+        first: !task.had_result,
+        next_run,
+        already_retried,
+    }
+}
+
+/// What the caller learns of each accepted result (`result_ids` in the order of `accepted`).
+pub(crate) fn ingested(accepted: &[Accepted<'_>], result_ids: &[i64]) -> Vec<Ingested> {
+    accepted
+        .iter()
+        .zip(result_ids)
+        .map(|(a, &result_id)| Ingested {
+            task_id: a.task_id,
+            result_id,
+            previous: a.previous,
+            severity: a.severity,
+            first: a.first,
+        })
+        .collect()
+}
+
+/// One result row, as an element of the insert statement's JSON array.
+#[derive(Serialize)]
+pub(crate) struct NewResult<'a> {
+    task_id: i64,
+    status: &'static str,
+    severity: &'static str,
+    context: &'a serde_json::Value,
+    elapsed_ms: Option<f64>,
+}
+
+impl<'a> From<&Accepted<'a>> for NewResult<'a> {
+    fn from(a: &Accepted<'a>) -> Self {
+        NewResult {
+            task_id: a.task_id,
+            status: a.status.as_str(),
+            severity: a.severity.as_str(),
+            context: a.context,
+            elapsed_ms: a.elapsed_ms,
+        }
+    }
+}
+
+/// One task's new state, as an element of the update statement's JSON array. `T` is the
+/// backend's time representation (a timestamp for PostgreSQL, milliseconds for SQLite).
+#[derive(Serialize)]
+pub(crate) struct NewState<T> {
+    id: i64,
+    severity: &'static str,
+    last_result_id: i64,
+    last_status: &'static str,
+    last_elapsed_ms: Option<f64>,
+    next_run: T,
+    already_retried: bool,
+}
+
+impl<T> NewState<T> {
+    pub fn new(a: &Accepted<'_>, result_id: i64, next_run: T) -> Self {
+        NewState {
+            id: a.task_id,
+            severity: a.severity.as_str(),
+            last_result_id: result_id,
+            last_status: a.status.as_str(),
+            last_elapsed_ms: a.elapsed_ms,
+            next_run,
+            already_retried: a.already_retried,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(id: i64, leased_by: Option<&str>) -> Held {
+        Held {
+            id,
+            leased_by: leased_by.map(Into::into),
+            check: "status-is".into(),
+            severity: Severity::Unknown,
+            already_retried: false,
+            frequency_s: 60.0,
+            recheck_delay_s: None,
+            task_group: "g".into(),
+            had_result: id == 2,
+        }
+    }
+
+    #[test]
+    fn only_the_lease_holder_and_the_last_duplicate_are_accepted() {
+        let ctx = [
+            serde_json::json!(1),
+            serde_json::json!(2),
+            serde_json::json!(3),
+            serde_json::json!(4),
+        ];
+        let posted: Vec<Posted<'_>> = [1, 2, 3, 1]
+            .iter()
+            .zip(&ctx)
+            .map(|(&task_id, context)| Posted {
+                task_id,
+                context,
+                elapsed_ms: None,
+            })
+            .collect();
+        let tasks = [held(1, Some("a")), held(2, Some("a")), held(3, Some("b"))];
+        let finalize = |_: &str, i: usize| {
+            (
+                Status::Success,
+                if i == 1 {
+                    Severity::Critical
+                } else {
+                    Severity::Ok
+                },
+            )
+        };
+        let now = DateTime::from_timestamp_millis(1_000_000).unwrap();
+        let got = accept("a", &tasks, &posted, &finalize, now);
+        assert_eq!(
+            got.iter()
+                .map(|a| (a.task_id, a.context.clone()))
+                .collect::<Vec<_>>(),
+            [(2, serde_json::json!(2)), (1, serde_json::json!(4))]
+        );
+        assert_eq!(
+            (got[0].severity, got[0].first, got[1].first),
+            (Severity::Critical, false, true)
+        );
+        assert!(got.iter().all(|a| a.next_run > now));
+    }
+}

@@ -1,0 +1,58 @@
+//! Schema migrations: `migrations/<backend>/NNNN_name.sql`, embedded with `include_str!` and
+//! applied by sqlx's `Migrator` (checksums, one transaction per migration, and on PostgreSQL
+//! an advisory lock so that replicas starting together migrate once).
+//!
+//! Why not `sqlx::migrate!`: it needs sqlx's `macros` feature, which we leave off (it also
+//! brings the compile-time checked query macros). The history lives in `argos_migrations`
+//! rather than sqlx's default `_sqlx_migrations`, so that nothing else sharing the database
+//! (the Argos Panoptès tables sit beside ours) can collide with it.
+//!
+//! To add a migration: add `NNNN_name.sql` to both folders and a line to both lists below.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// (version, description, SQL), in order.
+type Files = &'static [(i64, &'static str, &'static str)];
+
+const POSTGRES: Files = &[(
+    1,
+    "init",
+    include_str!("../../migrations/postgres/0001_init.sql"),
+)];
+const SQLITE: Files = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+
+/// Where applied migrations are recorded.
+const TABLE: &str = "argos_migrations";
+
+pub(super) fn postgres() -> Migrator {
+    migrator(POSTGRES)
+}
+
+pub(super) fn sqlite() -> Migrator {
+    migrator(SQLITE)
+}
+
+fn migrator(files: Files) -> Migrator {
+    let migrations = files
+        .iter()
+        .map(|&(version, name, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(name),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    let mut migrator = Migrator::with_migrations(migrations);
+    migrator.dangerous_set_table_name(TABLE);
+    migrator
+}

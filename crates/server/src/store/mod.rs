@@ -1,0 +1,319 @@
+//! The store: tasks, results and agents, on PostgreSQL or SQLite, behind one API in domain
+//! terms (`sync_tasks`, `lease`, `ingest`, the page queries).
+//!
+//! Layout:
+//! - `model`: the domain types; `url`: database URLs in the Argos Panoptès forms;
+//! - `sync` and `ingest`: the pure halves of config sync (the diff) and result ingestion
+//!   (lease check, next run), shared by both backends;
+//! - `rows`: row → domain type mappers, written once over a small column trait;
+//!   `queries`: the SQL that is the same text on both backends; `reads`: the functions
+//!   around it, generated for each backend;
+//! - `postgres`, `sqlite`: connection and the statements that differ (batch writes through
+//!   a JSON array parameter, leasing); `migrate`: the embedded migrations.
+//!
+//! Why native types per backend rather than sqlx's `Any` driver: timestamps are `timestamptz`
+//! on PostgreSQL and unix milliseconds on SQLite (numeric comparisons and indexes), JSON is
+//! `jsonb` and text, and leasing needs `FOR UPDATE SKIP LOCKED` on PostgreSQL anyway.
+//!
+//! Our tables are prefixed `argos_` because users point us at the database of their Argos
+//! Panoptès install, which already has `tasks`, `results`, … Times are always passed in by
+//! the caller (never the database clock), so tests control time.
+//!
+//! Migrations: `migrations/<backend>/NNNN_name.sql`, embedded and applied by sqlx's
+//! `Migrator` (see `migrate` for why not `sqlx::migrate!`).
+
+mod ingest;
+mod migrate;
+mod model;
+mod postgres;
+mod queries;
+mod reads;
+mod rows;
+mod sqlite;
+mod sync;
+mod url;
+
+use std::time::Duration;
+
+use argos_checks::{AgentResult, Severity, Status, Task};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
+
+use ingest::Posted;
+pub use model::{
+    AgentRow, DomainFilter, DomainRow, DomainsPage, Finished, Ingested, ResultView, SeverityCounts,
+    Stats, SyncStats, TaskSpec, TaskView,
+};
+pub use url::{DbTarget, parse_db_url};
+
+/// Store errors. Callers branch on `NotFound`; the rest is logged and reported as a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such task or result.
+    #[error("not found")]
+    NotFound,
+    /// The database failed (or the URL was not accepted).
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Connection pool to one backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Inner,
+}
+
+#[derive(Clone, Debug)]
+enum Inner {
+    Pg(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Calls the function of the same name in the backend module, with the pool first.
+macro_rules! dispatch {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {
+        match &$self.inner {
+            Inner::Pg(pool) => postgres::$f(pool, $($arg),*).await,
+            Inner::Sqlite(pool) => sqlite::$f(pool, $($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `url` (see [`parse_db_url`]). SQLite files are created if missing and use
+    /// WAL, a 5 s busy timeout, foreign keys and `synchronous = NORMAL`; an in-memory
+    /// database is one shared connection.
+    ///
+    /// # Errors
+    /// An unsupported URL (`Error::Db` with a configuration error), or the connection failed.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, Error> {
+        let target = parse_db_url(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let max = max_connections.max(1);
+        let inner = match target {
+            DbTarget::Postgres(url) => Inner::Pg(postgres::connect(&url, max).await?),
+            DbTarget::Sqlite(path) => Inner::Sqlite(sqlite::connect_file(&path, max).await?),
+            DbTarget::SqliteMemory => Inner::Sqlite(sqlite::connect_memory().await?),
+        };
+        Ok(Store { inner })
+    }
+
+    /// Applies the pending migrations (idempotent; on PostgreSQL, replicas starting together
+    /// are serialised by sqlx's advisory lock).
+    ///
+    /// # Errors
+    /// A migration failed, or an applied migration differs from the embedded one.
+    pub async fn migrate(&self) -> Result<(), Error> {
+        match &self.inner {
+            Inner::Pg(pool) => migrate::postgres().run(pool).await?,
+            Inner::Sqlite(pool) => migrate::sqlite().run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// `"postgresql"` or `"sqlite"`.
+    pub fn backend(&self) -> &'static str {
+        match self.inner {
+            Inner::Pg(_) => "postgresql",
+            Inner::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Makes the stored tasks match `desired`, in one transaction (a diff by key: unchanged
+    /// tasks keep their id, state and history; new ones are due at `now`; a shorter
+    /// frequency brings `next_run` forward to at most `now + frequency`).
+    ///
+    /// # Errors
+    /// Database errors; nothing is changed then.
+    pub async fn sync_tasks(
+        &self,
+        desired: &[TaskSpec],
+        now: DateTime<Utc>,
+    ) -> Result<SyncStats, Error> {
+        dispatch!(self.sync_tasks(desired, now))
+    }
+
+    /// Leases up to `max_groups` request groups that have a due task, earliest first: every
+    /// task of those groups not under a live lease goes to `agent` until `now + lease_for`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn lease(
+        &self,
+        agent: &str,
+        max_groups: u32,
+        lease_for: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Task>, Error> {
+        let lease_for = chrono::TimeDelta::from_std(lease_for).unwrap_or(chrono::TimeDelta::MAX);
+        let until = now
+            .checked_add_signed(lease_for)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        dispatch!(self.lease(agent, i64::from(max_groups.max(1)), until, now))
+    }
+
+    /// Stores results from `agent`, in one transaction. A result counts only if its task is
+    /// leased to `agent` (an expired lease still counts while nobody else holds the task);
+    /// others are skipped, not errors. A task appearing twice keeps its last result.
+    ///
+    /// # Errors
+    /// Database errors; nothing is stored then.
+    pub async fn ingest(
+        &self,
+        agent: &str,
+        results: &[Finished],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Ingested>, Error> {
+        let posted: Vec<Posted<'_>> = results
+            .iter()
+            .map(|f| Posted {
+                task_id: f.task_id,
+                context: &f.context,
+                elapsed_ms: f.elapsed_ms,
+            })
+            .collect();
+        let finalize = |_: &str, i: usize| (results[i].status, results[i].severity);
+        dispatch!(self.ingest(agent, &posted, &finalize, now))
+    }
+
+    /// [`Store::ingest`] for results as agents post them: `finalize(check, result)` gives
+    /// each one's `(status, severity)`, with the check name read in the same query that
+    /// checks the lease.
+    ///
+    /// # Errors
+    /// Database errors; nothing is stored then.
+    pub async fn ingest_agent_results<F>(
+        &self,
+        agent: &str,
+        results: &[AgentResult],
+        finalize: &F,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Ingested>, Error>
+    where
+        F: Fn(&str, &AgentResult) -> (Status, Severity) + Sync,
+    {
+        let posted: Vec<Posted<'_>> = results
+            .iter()
+            .map(|r| Posted {
+                task_id: r.task_id,
+                context: &r.context,
+                elapsed_ms: r.elapsed_ms,
+            })
+            .collect();
+        let finalize = |check: &str, i: usize| finalize(check, &results[i]);
+        dispatch!(self.ingest(agent, &posted, &finalize, now))
+    }
+
+    /// Records that `agent` was seen at `now` (it polled, even with nothing to do).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn touch_agent(&self, agent: &str, now: DateTime<Utc>) -> Result<(), Error> {
+        dispatch!(self.touch_agent(agent, now))
+    }
+
+    /// Every agent ever seen, by name.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn agents(&self) -> Result<Vec<AgentRow>, Error> {
+        dispatch!(self.agents())
+    }
+
+    /// Number of tasks per current severity (every severity present).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn severity_counts(&self) -> Result<SeverityCounts, Error> {
+        dispatch!(self.severity_counts())
+    }
+
+    /// Tasks due at `now` and not under a live lease.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn waiting_count(&self, now: DateTime<Utc>) -> Result<i64, Error> {
+        dispatch!(self.waiting_count(now))
+    }
+
+    /// One page of domains: the tasks matching `filter` (and whose netloc contains `search`,
+    /// case-insensitively), grouped by netloc, worst severity first, then by netloc.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn domains_page(
+        &self,
+        filter: DomainFilter,
+        search: Option<&str>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<DomainsPage, Error> {
+        dispatch!(self.domains_page(filter, search, offset.max(0), limit.max(0)))
+    }
+
+    /// The tasks whose netloc is exactly `netloc`, by url, check and IP version.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn domain_tasks(&self, netloc: &str) -> Result<Vec<TaskView>, Error> {
+        dispatch!(self.domain_tasks(netloc))
+    }
+
+    /// One task.
+    ///
+    /// # Errors
+    /// `NotFound`, or database errors.
+    pub async fn task(&self, id: i64) -> Result<TaskView, Error> {
+        dispatch!(self.task(id))
+    }
+
+    /// A task's results, newest first: up to `limit` results older than `before_id` (the
+    /// last id of the previous page; `None` for the first page).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn task_results(
+        &self,
+        task_id: i64,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ResultView>, Error> {
+        dispatch!(self.task_results(task_id, before_id.unwrap_or(i64::MAX), limit.max(0)))
+    }
+
+    /// One result.
+    ///
+    /// # Errors
+    /// `NotFound`, or database errors.
+    pub async fn result(&self, id: i64) -> Result<ResultView, Error> {
+        dispatch!(self.result(id))
+    }
+
+    /// Deletes results submitted before `older_than`, except each task's latest one.
+    /// Returns how many were deleted.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn purge_results(&self, older_than: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.purge_results(older_than))
+    }
+
+    /// Makes every task whose severity is not ok due at `now`. Returns how many moved.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn reschedule_non_ok(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.reschedule_non_ok(now))
+    }
+
+    /// `GET /api/stats`: waiting tasks, stored results, tasks under a live lease.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats, Error> {
+        dispatch!(self.stats(now))
+    }
+}

@@ -1,0 +1,237 @@
+//! SQLite: unix-millisecond times, JSON text, batches through `json_each`. One writer at a
+//! time: write transactions start with `BEGIN IMMEDIATE` (so they wait on the busy timeout
+//! instead of failing on a read-to-write upgrade), and leasing is a single `UPDATE`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use argos_checks::Task;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::types::Json;
+
+use super::ingest::{self, Finalize, NewResult, NewState, Posted};
+use super::queries::{self as q, held_cols, waiting, wire_task_cols};
+use super::reads::read_queries;
+use super::rows;
+use super::sync::{self, BATCH, NewSettings, NewTask};
+use super::{
+    AgentRow, DomainFilter, DomainsPage, Error, Ingested, ResultView, SeverityCounts, Stats,
+    SyncStats,
+};
+use super::{TaskSpec, TaskView};
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(super) async fn connect_file(path: &Path, max: u32) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .synchronous(SqliteSynchronous::Normal);
+    SqlitePoolOptions::new()
+        .max_connections(max)
+        .connect_with(options)
+        .await
+}
+
+/// An in-memory database lives as long as a connection to it: one connection, kept forever.
+pub(super) async fn connect_memory() -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// `sqlx::types::Json` encodes as TEXT on SQLite, which `json_each` reads.
+const INSERT_TASKS: &str = "INSERT INTO argos_tasks (task_key, task_group, domain, netloc, url, method, \
+     request_data, check_name, expected, ip_version, frequency_s, recheck_delay_s, retry_before_notification, \
+     add_alerts_recipients, overwrite_alerts_recipients, next_run, created_at) \
+     SELECT value ->> 'task_key', value ->> 'task_group', value ->> 'domain', value ->> 'netloc', \
+       value ->> 'url', value ->> 'method', value ->> 'request_data', value ->> 'check_name', \
+       value ->> 'expected', value ->> 'ip_version', value ->> 'frequency_s', value ->> 'recheck_delay_s', \
+       value ->> 'retry_before_notification', value ->> 'add_alerts_recipients', \
+       value ->> 'overwrite_alerts_recipients', $2, $2 \
+     FROM json_each($1)";
+
+const UPDATE_SETTINGS: &str = "UPDATE argos_tasks SET task_group = x.task_group, domain = x.domain, \
+       netloc = x.netloc, frequency_s = x.frequency_s, recheck_delay_s = x.recheck_delay_s, \
+       retry_before_notification = x.retry_before_notification, \
+       add_alerts_recipients = x.add_alerts_recipients, \
+       overwrite_alerts_recipients = x.overwrite_alerts_recipients, \
+       next_run = CASE WHEN x.frequency_s < argos_tasks.frequency_s \
+         THEN min(argos_tasks.next_run, $2 + CAST(round(x.frequency_s * 1000) AS INTEGER)) \
+         ELSE argos_tasks.next_run END \
+     FROM (SELECT value ->> 'id' AS id, value ->> 'task_group' AS task_group, value ->> 'domain' AS domain, \
+       value ->> 'netloc' AS netloc, value ->> 'frequency_s' AS frequency_s, \
+       value ->> 'recheck_delay_s' AS recheck_delay_s, \
+       value ->> 'retry_before_notification' AS retry_before_notification, \
+       value ->> 'add_alerts_recipients' AS add_alerts_recipients, \
+       value ->> 'overwrite_alerts_recipients' AS overwrite_alerts_recipients FROM json_each($1)) AS x \
+     WHERE argos_tasks.id = x.id";
+
+pub(super) async fn sync_tasks(
+    pool: &SqlitePool,
+    desired: &[TaskSpec],
+    now: DateTime<Utc>,
+) -> Result<SyncStats, Error> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let current = sqlx::query(q::SYNC_LOAD).fetch_all(&mut *tx).await?;
+    let current = current
+        .iter()
+        .map(rows::current)
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = sync::diff(current, desired);
+    for chunk in plan.insert.chunks(BATCH) {
+        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(*s)).collect();
+        sqlx::query(INSERT_TASKS)
+            .bind(Json(&rows))
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for chunk in plan.update.chunks(BATCH) {
+        let rows: Vec<NewSettings<'_>> = chunk.iter().map(NewSettings::from).collect();
+        sqlx::query(UPDATE_SETTINGS)
+            .bind(Json(&rows))
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for chunk in plan.delete.chunks(BATCH) {
+        sqlx::query("DELETE FROM argos_tasks WHERE id IN (SELECT value FROM json_each($1))")
+            .bind(Json(chunk))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(plan.stats)
+}
+
+/// See the PostgreSQL twin for why groups come from a bounded set of the earliest due rows.
+const ROWS_PER_GROUP: i64 = 16;
+
+/// One statement: SQLite runs one writer at a time, and a write statement takes the write
+/// lock before it reads, so no other lease can interleave.
+const LEASE: &str = concat!(
+    "UPDATE argos_tasks SET leased_by = $3, lease_until = $4 \
+     WHERE (lease_until IS NULL OR lease_until < $1) AND task_group IN (\
+       SELECT task_group FROM (\
+         SELECT task_group, next_run, id FROM argos_tasks WHERE ",
+    waiting!(),
+    "    ORDER BY next_run, id LIMIT $5) \
+       GROUP BY task_group ORDER BY min(next_run), min(id) LIMIT $2) \
+     RETURNING ",
+    wire_task_cols!()
+);
+
+pub(super) async fn lease(
+    pool: &SqlitePool,
+    agent: &str,
+    max_groups: i64,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Task>, Error> {
+    let rows = sqlx::query(LEASE)
+        .bind(ms(now))
+        .bind(max_groups)
+        .bind(agent)
+        .bind(ms(until))
+        .bind(max_groups.saturating_mul(ROWS_PER_GROUP))
+        .fetch_all(pool)
+        .await?;
+    let mut tasks = rows
+        .iter()
+        .map(|r| rows::wire_task(r, agent, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    tasks.sort_by(|a, b| (&a.task_group, a.id).cmp(&(&b.task_group, b.id)));
+    Ok(tasks)
+}
+
+const INSERT_RESULTS: &str = "INSERT INTO argos_results \
+       (task_id, agent_id, submitted_at, status, severity, context, elapsed_ms) \
+     SELECT value ->> 'task_id', $2, $3, value ->> 'status', value ->> 'severity', value -> 'context', \
+       value ->> 'elapsed_ms' \
+     FROM json_each($1) \
+     RETURNING id, task_id";
+
+const UPDATE_STATE: &str = "UPDATE argos_tasks SET severity = x.severity, last_result_id = x.last_result_id, \
+       last_status = x.last_status, last_run = $2, last_elapsed_ms = x.last_elapsed_ms, \
+       next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL \
+     FROM (SELECT value ->> 'id' AS id, value ->> 'severity' AS severity, \
+       value ->> 'last_result_id' AS last_result_id, value ->> 'last_status' AS last_status, \
+       value ->> 'last_elapsed_ms' AS last_elapsed_ms, value ->> 'next_run' AS next_run, \
+       value ->> 'already_retried' AS already_retried FROM json_each($1)) AS x \
+     WHERE argos_tasks.id = x.id";
+
+pub(super) async fn ingest(
+    pool: &SqlitePool,
+    agent: &str,
+    posted: &[Posted<'_>],
+    finalize: Finalize<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Ingested>, Error> {
+    if posted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = posted.iter().map(|p| p.task_id).collect();
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let held = sqlx::query(concat!(
+        "SELECT ",
+        held_cols!(),
+        " FROM argos_tasks WHERE id IN (SELECT value FROM json_each($1))"
+    ))
+    .bind(Json(&ids))
+    .fetch_all(&mut *tx)
+    .await?;
+    let held = held.iter().map(rows::held).collect::<Result<Vec<_>, _>>()?;
+    let accepted = ingest::accept(agent, &held, posted, finalize, now);
+    if accepted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<NewResult<'_>> = accepted.iter().map(NewResult::from).collect();
+    let returned = sqlx::query(INSERT_RESULTS)
+        .bind(Json(&rows))
+        .bind(agent)
+        .bind(ms(now))
+        .fetch_all(&mut *tx)
+        .await?;
+    let result_ids = rows::ids_in_order(&returned, &accepted)?;
+    let states: Vec<NewState<i64>> = accepted
+        .iter()
+        .zip(&result_ids)
+        .map(|(a, &id)| NewState::new(a, id, ms(a.next_run)))
+        .collect();
+    sqlx::query(UPDATE_STATE)
+        .bind(Json(&states))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(q::AGENT_POSTED)
+        .bind(agent)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ingest::ingested(&accepted, &result_ids))
+}
+
+read_queries!(
+    SqlitePool,
+    ms,
+    q::DOMAINS_PAGE_SQLITE,
+    q::DOMAIN_TASKS_SQLITE
+);

@@ -1,0 +1,45 @@
+//! The HTTP layer: the agent API, the JSON API and the pages, in one router.
+
+pub mod agent_api;
+pub mod api;
+mod error;
+pub mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::Error;
+
+use crate::state::AppState;
+
+/// Longest time a request may take before the server answers 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Every route, under `root_path` when one is configured (reverse-proxy deployments).
+pub fn router(state: Arc<AppState>) -> Router {
+    let root = state.config().general.root_path.clone();
+    let routes = Router::new()
+        .merge(agent_api::router())
+        .merge(api::router())
+        .merge(pages::router())
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    if root.is_empty() {
+        routes
+    } else {
+        Router::new().nest(&root, routes)
+    }
+}

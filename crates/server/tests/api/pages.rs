@@ -1,0 +1,88 @@
+//! Every page renders, shows what it must, and escapes what agents and configs supply.
+
+use std::time::Duration;
+
+use argos_testkit::spawn_http;
+use axum::Router;
+use axum::routing::get;
+
+use crate::e2e::{many_sites, site};
+use crate::helpers::{Backend, with_app};
+
+#[tokio::test]
+async fn every_page_renders_with_real_data() {
+    let port = spawn_http(site()).await.port();
+    with_app(Backend::Sqlite, &many_sites(port, 3), |app| async move {
+        let agent = app.spawn_agent("pages-agent", None);
+        app.wait_all_checked(Duration::from_secs(30)).await;
+        agent.stop().await;
+
+        let (status, html) = app.get_html("/").await;
+        assert_eq!(status, 200);
+        assert!(html.contains(r#"data-severity="ok">6<"#), "{html}");
+        assert!(html.contains("1 agent"));
+
+        let netloc = format!("127.0.0.1:{port}");
+        let (status, html) = app.get_html("/domains?s=all").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains(&netloc) && html.contains("1 domain, 6 tasks"),
+            "{html}"
+        );
+        let (_, html) = app.get_html("/domains?s=critical").await;
+        assert!(html.contains("No domain matches"));
+        assert_eq!(app.get_html("/domains?s=bogus").await.0, 422);
+
+        let (status, html) = app.get_html(&format!("/domain/{netloc}")).await;
+        assert_eq!(status, 200);
+        // Auto-escaping writes `/` as `&#x2f;`, which browsers display as `/`.
+        assert!(
+            html.contains("site2&#x2f;page") && html.contains("body-contains"),
+            "{html}"
+        );
+        let task = &app.tasks_of(&netloc).await[0];
+        let (status, html) = app.get_html(&format!("/task/{}/results", task["id"])).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Success"));
+        let (status, html) = app
+            .get_html(&format!("/result/{}", task["last_result_id"]))
+            .await;
+        assert_eq!(status, 200);
+        assert!(html.contains("pages-agent"));
+        let (status, html) = app.get_html("/agents").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("pages-agent"));
+        assert_eq!(app.get_html("/domain/nowhere.example").await.0, 404);
+        assert_eq!(app.get_html("/result/999999").await.0, 404);
+        assert_eq!(app.get_html("/static/style.css").await.0, 200);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn text_from_sites_and_agents_is_escaped() {
+    // A site whose failure message would carry markup into the result page.
+    let hostile = Router::new().route("/", get(|| async { "<script>alert(1)</script>" }));
+    let port = spawn_http(hostile).await.port();
+    let websites = format!(
+        "  - domain: \"http://127.0.0.1:{port}\"\n    paths:\n      - path: \"/?q=<b>x</b>\"\n        checks:\n          - body-contains: \"<script>\"\n"
+    );
+    with_app(Backend::Sqlite, &websites, |app| async move {
+        let agent = app.spawn_agent("<img src=x onerror=alert(1)>", None);
+        app.wait_all_checked(Duration::from_secs(30)).await;
+        agent.stop().await;
+        let (_, agents) = app.get_html("/agents").await;
+        assert!(
+            !agents.contains("<img src=x") && agents.contains("&lt;img src=x"),
+            "{agents}"
+        );
+        let (_, domain) = app.get_html(&format!("/domain/127.0.0.1:{port}")).await;
+        assert!(
+            !domain.contains("<script>") && domain.contains("&lt;script&gt;"),
+            "{domain}"
+        );
+        app.stop().await;
+    })
+    .await;
+}

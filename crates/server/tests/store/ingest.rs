@@ -1,0 +1,278 @@
+//! Ingestion: lease ownership, task state, scheduling, duplicates; agents.
+
+use argos_checks::{Severity, Status};
+use argos_server::schedule::{self, Timing};
+use argos_server::store::{Finished, Ingested, Store};
+
+use crate::harness::{LEASE, at, finished, lease_all, spec};
+
+contract!(
+    ingest_accepts_only_the_lease_holder,
+    ingest_sets_state_schedules_and_returns_previous_severity,
+    ingest_uses_the_recheck_delay_after_a_failure,
+    ingest_keeps_the_last_of_two_results_for_one_task,
+    ingest_with_a_finalizer_sees_the_check_name,
+    agents_are_touched_and_listed,
+);
+
+async fn ingest_accepts_only_the_lease_holder(store: Store) {
+    store
+        .sync_tasks(
+            &[
+                spec("https://a.example/", "status-is"),
+                spec("https://b.example/", "status-is"),
+            ],
+            at(0),
+        )
+        .await
+        .unwrap();
+    let leased = store.lease("a", 10, LEASE, at(0)).await.unwrap();
+    let (t1, t2) = (leased[0].id, leased[1].id);
+
+    assert!(
+        store
+            .ingest("b", &[finished(t1, Severity::Ok)], at(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not b's lease"
+    );
+    assert!(
+        store
+            .ingest("a", &[finished(999_999, Severity::Ok)], at(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "unknown task"
+    );
+    let got = store
+        .ingest(
+            "a",
+            &[finished(t1, Severity::Ok), finished(999_999, Severity::Ok)],
+            at(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.iter().map(|i| i.task_id).collect::<Vec<_>>(), [t1]);
+    assert!(
+        store
+            .ingest("a", &[finished(t1, Severity::Ok)], at(2))
+            .await
+            .unwrap()
+            .is_empty(),
+        "lease released"
+    );
+
+    // t2's lease expires; a's late result still counts while nobody else took the task…
+    let late = store
+        .ingest("a", &[finished(t2, Severity::Critical)], at(120))
+        .await
+        .unwrap();
+    assert_eq!(late.len(), 1);
+    // …but not once another agent holds it.
+    let next = store.task(t2).await.unwrap().next_run;
+    let retaken = store.lease("b", 10, LEASE, next).await.unwrap();
+    assert!(retaken.iter().any(|t| t.id == t2));
+    assert!(
+        store
+            .ingest("a", &[finished(t2, Severity::Ok)], next)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.task(t2).await.unwrap().severity, Severity::Critical);
+}
+
+async fn ingest_sets_state_schedules_and_returns_previous_severity(store: Store) {
+    let s = spec("https://a.example/", "status-is");
+    store
+        .sync_tasks(std::slice::from_ref(&s), at(0))
+        .await
+        .unwrap();
+    let id = lease_all(&store, "a", at(0)).await[0].id;
+    let first = store
+        .ingest("a", &[finished(id, Severity::Ok)], at(3))
+        .await
+        .unwrap();
+    let result_id = first[0].result_id;
+    assert_eq!(
+        first,
+        [Ingested {
+            task_id: id,
+            result_id,
+            previous: Severity::Unknown,
+            severity: Severity::Ok,
+            first: true
+        }]
+    );
+
+    let timing = Timing {
+        frequency_s: 300.0,
+        recheck_delay_s: None,
+        already_retried: false,
+        task_group: &s.task_group,
+    };
+    let task = store.task(id).await.unwrap();
+    assert_eq!(
+        task.next_run,
+        schedule::next_run(&timing, Severity::Ok, at(3)).0
+    );
+    assert_eq!(
+        (task.severity, task.last_status, task.last_result_id),
+        (Severity::Ok, Some(Status::Success), Some(result_id))
+    );
+    assert_eq!(
+        (task.last_run, task.last_elapsed_ms, task.leased_by),
+        (Some(at(3)), Some(12.5), None)
+    );
+    let stored = store.result(result_id).await.unwrap();
+    assert_eq!(
+        (
+            stored.task_id,
+            stored.agent_id.as_deref(),
+            stored.submitted_at
+        ),
+        (id, Some("a"), at(3))
+    );
+    assert_eq!(
+        (stored.status, stored.severity, stored.context.clone()),
+        (Status::Success, Severity::Ok, serde_json::json!({"n": id}))
+    );
+
+    // Fixed rate: a run that reports 7 s late lands exactly one period later.
+    let due = task.next_run;
+    lease_all(&store, "a", due).await;
+    let second = store
+        .ingest(
+            "a",
+            &[finished(id, Severity::Critical)],
+            due + chrono::Duration::seconds(7),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (second[0].previous, second[0].severity, second[0].first),
+        (Severity::Ok, Severity::Critical, false)
+    );
+    assert_eq!(
+        store.task(id).await.unwrap().next_run,
+        due + chrono::Duration::seconds(300)
+    );
+}
+
+async fn ingest_uses_the_recheck_delay_after_a_failure(store: Store) {
+    let mut s = spec("https://a.example/", "status-is");
+    s.recheck_delay_s = Some(20.0);
+    store
+        .sync_tasks(std::slice::from_ref(&s), at(0))
+        .await
+        .unwrap();
+    let id = lease_all(&store, "a", at(0)).await[0].id;
+    store
+        .ingest("a", &[finished(id, Severity::Critical)], at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.task(id).await.unwrap().next_run,
+        at(21),
+        "recheck soon"
+    );
+    lease_all(&store, "a", at(21)).await;
+    store
+        .ingest("a", &[finished(id, Severity::Critical)], at(21))
+        .await
+        .unwrap();
+    let timing = Timing {
+        frequency_s: 300.0,
+        recheck_delay_s: Some(20.0),
+        already_retried: true,
+        task_group: &s.task_group,
+    };
+    assert_eq!(
+        store.task(id).await.unwrap().next_run,
+        schedule::next_run(&timing, Severity::Critical, at(21)).0,
+        "then the normal period"
+    );
+}
+
+async fn ingest_keeps_the_last_of_two_results_for_one_task(store: Store) {
+    store
+        .sync_tasks(&[spec("https://a.example/", "status-is")], at(0))
+        .await
+        .unwrap();
+    let id = lease_all(&store, "a", at(0)).await[0].id;
+    let mut last = finished(id, Severity::Critical);
+    last.context = serde_json::json!({"which": "last", "nul": "a\u{0}b"});
+    let got = store
+        .ingest("a", &[finished(id, Severity::Ok), last], at(1))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].severity, Severity::Critical);
+    let stored = store.result(got[0].result_id).await.unwrap();
+    assert_eq!(stored.context["which"], "last");
+    assert_eq!(store.task_results(id, None, 10).await.unwrap().len(), 1);
+}
+
+async fn ingest_with_a_finalizer_sees_the_check_name(store: Store) {
+    store
+        .sync_tasks(
+            &[spec("https://a.example/", "ssl-certificate-expiration")],
+            at(0),
+        )
+        .await
+        .unwrap();
+    let id = lease_all(&store, "a", at(0)).await[0].id;
+    let posted = [argos_checks::AgentResult {
+        task_id: id,
+        status: Status::OnCheck,
+        context: serde_json::json!({"expires_in": 3}),
+        elapsed_ms: None,
+    }];
+    let finalize = |check: &str, r: &argos_checks::AgentResult| {
+        assert_eq!(
+            (check, r.status),
+            ("ssl-certificate-expiration", Status::OnCheck)
+        );
+        (Status::Failure, Severity::Warning)
+    };
+    let got = store
+        .ingest_agent_results("a", &posted, &finalize, at(1))
+        .await
+        .unwrap();
+    assert_eq!(got[0].severity, Severity::Warning);
+    let stored = store.result(got[0].result_id).await.unwrap();
+    assert_eq!((stored.status, stored.elapsed_ms), (Status::Failure, None));
+}
+
+async fn agents_are_touched_and_listed(store: Store) {
+    assert!(store.agents().await.unwrap().is_empty());
+    store.touch_agent("zeta", at(0)).await.unwrap();
+    store.touch_agent("alpha", at(1)).await.unwrap();
+    store.touch_agent("zeta", at(2)).await.unwrap();
+    let agents = store.agents().await.unwrap();
+    let seen: Vec<_> = agents
+        .iter()
+        .map(|a| (a.name.as_str(), a.last_seen, a.last_result))
+        .collect();
+    assert_eq!(seen, [("alpha", at(1), None), ("zeta", at(2), None)]);
+
+    store
+        .sync_tasks(&[spec("https://a.example/", "status-is")], at(0))
+        .await
+        .unwrap();
+    let id = lease_all(&store, "alpha", at(3)).await[0].id;
+    store
+        .ingest(
+            "alpha",
+            &[Finished {
+                elapsed_ms: None,
+                ..finished(id, Severity::Ok)
+            }],
+            at(4),
+        )
+        .await
+        .unwrap();
+    let alpha = store.agents().await.unwrap().remove(0);
+    assert_eq!((alpha.last_seen, alpha.last_result), (at(4), Some(at(4))));
+}
