@@ -8,3 +8,4 @@ mod agent_api;
 mod e2e;
 mod pages;
 mod python_agent;
+mod reload;

@@ -1,14 +1,11 @@
 //! Backends for the contract suite, and small builders shared by its tests.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use argos_checks::{IpVersion, Method, Severity, Status, Task};
 use argos_server::store::{Finished, Ingested, Store, TaskSpec};
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
-use sqlx::Connection;
 
 /// Runs `test` on a migrated store in a fresh SQLite file.
 pub async fn on_sqlite<F, Fut>(test: F)
@@ -23,57 +20,19 @@ where
     test(store).await;
 }
 
-/// Runs `test` on a migrated store in a fresh PostgreSQL database, dropped afterwards.
+/// Runs `test` on a migrated store in a fresh PostgreSQL database, dropped afterwards
+/// (skipped without `DATABASE_URL`, failing with `CI=true`: see `argos_testkit::postgres`).
 pub async fn on_postgres<F, Fut>(test: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(admin_url) = database_url() else {
-        return;
-    };
-    let name = format!("argos_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("connecting to DATABASE_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin_url).expect("DATABASE_URL is a URL");
-    url.set_path(&name);
-    let outcome = AssertUnwindSafe(async {
-        let store = Store::connect(url.as_str(), 8)
-            .await
-            .expect("connecting to the test database");
+    argos_testkit::postgres::with_database(|url| async move {
+        let store = Store::connect(&url, 8).await.expect("connecting to the test database");
         store.migrate().await.expect("migrating PostgreSQL");
         test(store).await;
     })
-    .catch_unwind()
     .await;
-    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-    sqlx::query(sqlx::AssertSqlSafe(drop))
-        .execute(&mut admin)
-        .await
-        .expect("dropping the test database");
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
-}
-
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!(
-                "CI=true but DATABASE_URL is not set: the PostgreSQL store tests must run in CI (see .ci/run)"
-            )
-        }
-        _ => {
-            eprintln!("DATABASE_URL is not set: skipping the PostgreSQL run of this test");
-            None
-        }
-    }
 }
 
 /// A fixed origin, so that every time in a test is exact (whole milliseconds: SQLite stores

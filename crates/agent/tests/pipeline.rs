@@ -1,0 +1,136 @@
+//! The agent pipeline against an in-process task source: results survive an unreachable
+//! server, the in-flight bound holds, and shutdown flushes what is in flight.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use argos_agent::{RunOptions, SourceError, TaskSource, run};
+use argos_checks::probe::{Probe, ProbeOptions};
+use argos_checks::{AgentResult, IpVersion, Method, Task};
+use axum::Router;
+
+/// Hands out `tasks` once, fails the first `fail_reports` reports, records what lands.
+struct FakeServer {
+    tasks: Mutex<Vec<Task>>,
+    fail_reports: AtomicUsize,
+    landed: Mutex<Vec<AgentResult>>,
+    reports: AtomicUsize,
+}
+
+impl TaskSource for FakeServer {
+    async fn lease(&self, max_groups: u32) -> Result<Vec<Task>, SourceError> {
+        let mut tasks = self.tasks.lock().unwrap();
+        let n = tasks.len().min(max_groups as usize);
+        Ok(tasks.drain(..n).collect())
+    }
+
+    async fn report(&self, results: &[AgentResult]) -> Result<(), SourceError> {
+        self.reports.fetch_add(1, Ordering::SeqCst);
+        if self.fail_reports.load(Ordering::SeqCst) > 0 {
+            self.fail_reports.fetch_sub(1, Ordering::SeqCst);
+            return Err(SourceError::Unreachable("connection refused".into()));
+        }
+        self.landed.lock().unwrap().extend_from_slice(results);
+        Ok(())
+    }
+}
+
+fn task(id: i64, url: &str) -> Task {
+    Task {
+        id,
+        url: url.to_owned(),
+        domain: url.to_owned(),
+        ip_version: IpVersion::V4,
+        check: "status-is".into(),
+        method: Method::Get,
+        request_data: None,
+        add_alerts_recipients: None,
+        overwrite_alerts_recipients: None,
+        expected: "200".into(),
+        // One group per task: each is its own request.
+        task_group: format!("g{id}"),
+        retry_before_notification: 0,
+        contiguous_failures: 0,
+        selected_at: None,
+        selected_by: None,
+    }
+}
+
+async fn target(in_flight: Arc<AtomicUsize>, peak: Arc<AtomicUsize>) -> u16 {
+    let router = Router::new().fallback(move || {
+        let (in_flight, peak) = (in_flight.clone(), peak.clone());
+        async move {
+            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            "ok"
+        }
+    });
+    argos_testkit::spawn_http(router).await.port()
+}
+
+async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "not done after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_are_kept_while_the_server_is_unreachable_and_the_bound_holds() {
+    let (in_flight, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let port = target(in_flight, peak.clone()).await;
+    // Distinct URLs so every task is its own request (paths differ).
+    let tasks = (1..=40).map(|i| task(i, &format!("http://127.0.0.1:{port}/t{i}"))).collect();
+    let server = Arc::new(FakeServer {
+        tasks: Mutex::new(tasks),
+        fail_reports: AtomicUsize::new(2),
+        landed: Mutex::new(Vec::new()),
+        reports: AtomicUsize::new(0),
+    });
+    let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
+    let opts = RunOptions { max_in_flight: 8, idle_wait: Duration::from_millis(50) };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let agent = tokio::spawn(run(server.clone(), probe, opts, async move {
+        let _ = stop_rx.await;
+    }));
+    // Two failed reports cost 1 s + 2 s of backoff; every result still lands, once.
+    wait_for(Duration::from_secs(20), || server.landed.lock().unwrap().len() >= 40).await;
+    let _ = stop_tx.send(());
+    agent.await.unwrap();
+    let mut ids: Vec<i64> = server.landed.lock().unwrap().iter().map(|r| r.task_id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=40).collect::<Vec<_>>());
+    assert!(server.reports.load(Ordering::SeqCst) >= 3);
+    assert!(server.landed.lock().unwrap().iter().all(|r| r.status == argos_checks::Status::Success));
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 8, "at most 8 requests in flight, saw {peak}");
+    assert!(peak >= 4, "the pipeline should run requests concurrently, saw {peak}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_checks_in_flight_and_reports_them() {
+    let (in_flight, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let port = target(in_flight.clone(), peak).await;
+    let tasks = (1..=5).map(|i| task(i, &format!("http://127.0.0.1:{port}/s{i}"))).collect();
+    let server = Arc::new(FakeServer {
+        tasks: Mutex::new(tasks),
+        fail_reports: AtomicUsize::new(0),
+        landed: Mutex::new(Vec::new()),
+        reports: AtomicUsize::new(0),
+    });
+    let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
+    let opts = RunOptions { max_in_flight: 5, idle_wait: Duration::from_millis(50) };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let agent = tokio::spawn(run(server.clone(), probe, opts, async move {
+        let _ = stop_rx.await;
+    }));
+    // Stop while the five requests are in flight.
+    wait_for(Duration::from_secs(5), || in_flight.load(Ordering::SeqCst) > 0).await;
+    let _ = stop_tx.send(());
+    agent.await.unwrap();
+    assert_eq!(server.landed.lock().unwrap().len(), 5);
+}
