@@ -1,6 +1,8 @@
 //! `argos-agent`: the agent alone, for remote hosts. It links no database and no web stack.
 //! `argos-agent SERVER_URL TOKEN [options]` is the same as `argos agent SERVER_URL TOKEN`.
 
+use std::io::IsTerminal;
+
 use argos_agent::args::AgentArgs;
 use clap::Parser;
 
@@ -19,6 +21,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter =
         tracing_subscriber::EnvFilter::try_new(argos_agent::args::log_filter(&cli.log_level))?;
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
     cli.agent.run().await
 }

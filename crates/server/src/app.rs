@@ -144,6 +144,7 @@ impl App {
         )
         .with_graceful_shutdown(async move {
             shutdown.await;
+            tracing::info!("shutting down: finishing requests and the checks in flight");
             let _ = stop_tx.send(true);
         });
         serve.await.context("serving HTTP")?;

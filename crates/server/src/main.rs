@@ -1,5 +1,6 @@
 //! `argos`: the server, its admin commands, and the agent.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use argos_server::cli::Cli;
@@ -13,6 +14,7 @@ async fn main() -> ExitCode {
         Ok(f) => tracing_subscriber::fmt()
             .with_env_filter(f)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .init(),
         Err(e) => {
             eprintln!("invalid --log-level {:?}: {e}", cli.log_level);
