@@ -54,6 +54,7 @@ fn task(id: i64, url: &str) -> Task {
         contiguous_failures: 0,
         selected_at: None,
         selected_by: None,
+        request_options: None,
     }
 }
 
@@ -74,7 +75,10 @@ async fn target(in_flight: Arc<AtomicUsize>, peak: Arc<AtomicUsize>) -> u16 {
 async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + limit;
     while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "not done after {limit:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not done after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -84,7 +88,9 @@ async fn results_are_kept_while_the_server_is_unreachable_and_the_bound_holds() 
     let (in_flight, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let port = target(in_flight, peak.clone()).await;
     // Distinct URLs so every task is its own request (paths differ).
-    let tasks = (1..=40).map(|i| task(i, &format!("http://127.0.0.1:{port}/t{i}"))).collect();
+    let tasks = (1..=40)
+        .map(|i| task(i, &format!("http://127.0.0.1:{port}/t{i}")))
+        .collect();
     let server = Arc::new(FakeServer {
         tasks: Mutex::new(tasks),
         fail_reports: AtomicUsize::new(2),
@@ -92,30 +98,54 @@ async fn results_are_kept_while_the_server_is_unreachable_and_the_bound_holds() 
         reports: AtomicUsize::new(0),
     });
     let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
-    let opts = RunOptions { max_in_flight: 8, idle_wait: Duration::from_millis(50) };
+    let opts = RunOptions {
+        max_in_flight: 8,
+        idle_wait: Duration::from_millis(50),
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(run(server.clone(), probe, opts, async move {
         let _ = stop_rx.await;
     }));
     // Two failed reports cost 1 s + 2 s of backoff; every result still lands, once.
-    wait_for(Duration::from_secs(20), || server.landed.lock().unwrap().len() >= 40).await;
+    wait_for(Duration::from_secs(20), || {
+        server.landed.lock().unwrap().len() >= 40
+    })
+    .await;
     let _ = stop_tx.send(());
     agent.await.unwrap();
-    let mut ids: Vec<i64> = server.landed.lock().unwrap().iter().map(|r| r.task_id).collect();
+    let mut ids: Vec<i64> = server
+        .landed
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.task_id)
+        .collect();
     ids.sort_unstable();
     assert_eq!(ids, (1..=40).collect::<Vec<_>>());
     assert!(server.reports.load(Ordering::SeqCst) >= 3);
-    assert!(server.landed.lock().unwrap().iter().all(|r| r.status == argos_checks::Status::Success));
+    assert!(
+        server
+            .landed
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|r| r.status == argos_checks::Status::Success)
+    );
     let peak = peak.load(Ordering::SeqCst);
     assert!(peak <= 8, "at most 8 requests in flight, saw {peak}");
-    assert!(peak >= 4, "the pipeline should run requests concurrently, saw {peak}");
+    assert!(
+        peak >= 4,
+        "the pipeline should run requests concurrently, saw {peak}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_finishes_the_checks_in_flight_and_reports_them() {
     let (in_flight, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let port = target(in_flight.clone(), peak).await;
-    let tasks = (1..=5).map(|i| task(i, &format!("http://127.0.0.1:{port}/s{i}"))).collect();
+    let tasks = (1..=5)
+        .map(|i| task(i, &format!("http://127.0.0.1:{port}/s{i}")))
+        .collect();
     let server = Arc::new(FakeServer {
         tasks: Mutex::new(tasks),
         fail_reports: AtomicUsize::new(0),
@@ -123,13 +153,19 @@ async fn shutdown_finishes_the_checks_in_flight_and_reports_them() {
         reports: AtomicUsize::new(0),
     });
     let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
-    let opts = RunOptions { max_in_flight: 5, idle_wait: Duration::from_millis(50) };
+    let opts = RunOptions {
+        max_in_flight: 5,
+        idle_wait: Duration::from_millis(50),
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(run(server.clone(), probe, opts, async move {
         let _ = stop_rx.await;
     }));
     // Stop while the five requests are in flight.
-    wait_for(Duration::from_secs(5), || in_flight.load(Ordering::SeqCst) > 0).await;
+    wait_for(Duration::from_secs(5), || {
+        in_flight.load(Ordering::SeqCst) > 0
+    })
+    .await;
     let _ = stop_tx.send(());
     agent.await.unwrap();
     assert_eq!(server.landed.lock().unwrap().len(), 5);

@@ -4,6 +4,10 @@
 //! Python agent of Argos Panoptès reports `on-check` for certificate expiry and leaves the rest
 //! to the server. Deviation from the reference (its bug list, §10.2.6): an expired, untrusted or
 //! otherwise invalid certificate is `critical`, never `warning`.
+//!
+//! `response-time` is the one check an agent grades itself: a response slower than its warning
+//! threshold only is a `failure` whose context says `severity: warning`. Any other failure,
+//! of any check, is critical.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +15,8 @@ use crate::wire::{Severity, Status};
 
 /// Name of the one check whose severity depends on server-side thresholds.
 pub const SSL_CHECK: &str = "ssl-certificate-expiration";
+/// Name of the one check whose failure may be a warning.
+pub const RESPONSE_TIME_CHECK: &str = crate::kind::response_time::NAME;
 
 /// One `ssl.thresholds` entry: a certificate expiring in less than `days` gets `severity`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -32,12 +38,21 @@ pub fn finalize(
 ) -> (Status, Severity) {
     match status {
         Status::Success => (status, Severity::Ok),
+        Status::Failure if check == RESPONSE_TIME_CHECK && is_warning(context) => {
+            (status, Severity::Warning)
+        }
         Status::Failure => (status, Severity::Critical),
         Status::Error => (status, Severity::Unknown),
         Status::OnCheck if check == SSL_CHECK => ssl_expiry(context, thresholds),
         // Only the SSL check asks the server to finish; anything else is a confused agent.
         Status::OnCheck => (Status::Error, Severity::Unknown),
     }
+}
+
+/// A slow response that only crossed the warning threshold (and nothing else went wrong).
+fn is_warning(context: &serde_json::Value) -> bool {
+    context.get("severity").and_then(|v| v.as_str()) == Some("warning")
+        && context.get("reason").and_then(|v| v.as_str()) == Some(crate::kind::response_time::SLOW)
 }
 
 fn ssl_expiry(context: &serde_json::Value, thresholds: &[Threshold]) -> (Status, Severity) {
@@ -121,6 +136,27 @@ mod tests {
             Severity::Critical
         );
         assert_eq!(f(json!({})).1, Severity::Unknown);
+    }
+
+    #[test]
+    fn response_time_grades_its_own_failures() {
+        let f = |check, ctx| finalize(check, Status::Failure, &ctx, &th());
+        let warn = json!({"reason": "slow", "severity": "warning"});
+        assert_eq!(
+            f(RESPONSE_TIME_CHECK, warn.clone()),
+            (Status::Failure, Severity::Warning)
+        );
+        let crit = json!({"reason": "slow", "severity": "critical"});
+        assert_eq!(f(RESPONSE_TIME_CHECK, crit).1, Severity::Critical);
+        // A request that failed outright is critical whatever the check.
+        let timeout = json!({"reason": "timeout", "severity": "warning"});
+        assert_eq!(f(RESPONSE_TIME_CHECK, timeout).1, Severity::Critical);
+        // Only response-time may ask for a warning.
+        assert_eq!(f("status-is", warn).1, Severity::Critical);
+        assert_eq!(
+            finalize(RESPONSE_TIME_CHECK, Status::Success, &json!({}), &th()),
+            (Status::Success, Severity::Ok)
+        );
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! (`AgentResult`).
 //!
 //! The JSON shapes are those of Argos Panoptès (`GET /api/tasks`, `POST /api/results`), so
-//! its Python agent keeps working against our server. Our agent sends a few extra optional
-//! fields (`elapsed_ms`, `timings`), which the Python server would ignore and our server stores.
+//! its Python agent keeps working against our server. A few optional fields are ours: tasks
+//! may carry `request_options` (absent unless a path sets some), results `elapsed_ms`; the
+//! Python agent ignores the first, and its results simply lack the second.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,6 +12,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+pub use crate::options::RequestOptions;
 
 /// Whether the agent could do the check (reference §0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -238,6 +241,10 @@ pub struct Task {
     pub contiguous_failures: i32,
     pub selected_at: Option<DateTime<Utc>>,
     pub selected_by: Option<String>,
+    /// The path's `timeout`, `follow_redirects` and `max_body_bytes` (ours; absent when the
+    /// path sets none, and then the JSON is exactly the reference's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_options: Option<RequestOptions>,
 }
 
 /// One result as posted by an agent.
@@ -262,9 +269,14 @@ pub struct AgentResult {
 /// checks needing the same request share it. The hash is SHA-256 where the reference used MD5;
 /// agents treat the key as opaque, so only equality matters.
 pub fn group_key(method: Method, ip: IpVersion, url: &str, request_data: Option<&str>) -> String {
-    let digest = Sha256::digest(request_data.unwrap_or("").as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest(request_data.unwrap_or(""));
     format!("{}-{}-{url}-{hex}", method.as_str(), ip.as_str())
+}
+
+/// The first 128 bits of SHA-256, in hex: enough to tell request parts apart in a group key.
+pub(crate) fn digest(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -284,9 +296,30 @@ mod tests {
         let task: Task = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(task.ip_version, IpVersion::V4);
         assert_eq!(task.method, Method::Get);
+        assert_eq!(task.request_options, None);
         let back = serde_json::to_value(&task).unwrap();
-        assert_eq!(back["ip_version"], "4");
-        assert_eq!(back["check"], "status-is");
+        assert_eq!(
+            back, json,
+            "a task without options is the reference's JSON, unchanged"
+        );
+    }
+
+    #[test]
+    fn request_options_travel_as_one_optional_field() {
+        let mut task: Task = serde_json::from_value(serde_json::json!({
+            "id": 1, "url": "https://a/", "domain": "https://a/", "ip_version": "6",
+            "check": "status-is", "method": "GET", "request_data": null,
+            "add_alerts_recipients": null, "overwrite_alerts_recipients": null,
+            "expected": "200", "task_group": "g", "retry_before_notification": 0,
+            "contiguous_failures": 0, "selected_at": null, "selected_by": null,
+            "request_options": {"timeout_ms": 2500, "follow_redirects": 5}
+        }))
+        .unwrap();
+        let options = task.request_options.unwrap();
+        assert_eq!((options.timeout_ms, options.redirects()), (Some(2500), 5));
+        task.request_options = None;
+        let back = serde_json::to_value(&task).unwrap();
+        assert!(back.get("request_options").is_none());
     }
 
     #[test]

@@ -17,7 +17,11 @@ fn text(b: &[u8]) -> String {
 }
 
 fn repo_file(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -25,7 +29,10 @@ fn version_and_token() {
     let dir = tempfile::tempdir().unwrap();
     let out = argos(&["version"], dir.path());
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).trim(), format!("argos {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("argos {}", env!("CARGO_PKG_VERSION"))
+    );
     let out = argos(&["server", "generate-token"], dir.path());
     let token = text(&out.stdout);
     assert!(out.status.success());
@@ -40,16 +47,39 @@ fn generated_config_is_valid() {
     std::fs::write(dir.path().join("argos-config.yaml"), &out.stdout).unwrap();
     // Found as ./argos-config.yaml, like the Python tool.
     let out = argos(&["server", "check-config", "--strict"], dir.path());
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("OK — 1 websites"), "{}", text(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("OK — 1 websites"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn example_configs_are_valid() {
     let dir = tempfile::tempdir().unwrap();
     for file in ["examples/argos.yaml", "examples/config-example.yaml"] {
-        let out = argos(&["server", "check-config", "--strict", "--config", &repo_file(file)], dir.path());
-        assert!(out.status.success(), "{file}: {}{}", text(&out.stdout), text(&out.stderr));
+        let out = argos(
+            &[
+                "server",
+                "check-config",
+                "--strict",
+                "--config",
+                &repo_file(file),
+            ],
+            dir.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{file}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
     }
 }
 
@@ -57,23 +87,47 @@ fn example_configs_are_valid() {
 fn check_config_prints_every_problem_with_its_line_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let good = text(&argos(&["server", "generate-config"], dir.path()).stdout);
-    let bad = good.replace("frequency: \"1m\"", "frequency: 5").replace("- status-is: 200", "- status-iz: 200");
+    let bad = good
+        .replace("frequency: \"1m\"", "frequency: 5")
+        .replace("- status-is: 200", "- status-iz: 200");
     let path = dir.path().join("bad.yaml");
     std::fs::write(&path, &bad).unwrap();
-    let out = argos(&["server", "check-config", "--config", path.to_str().unwrap()], dir.path());
+    let out = argos(
+        &["server", "check-config", "--config", path.to_str().unwrap()],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     let line_of = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
-    assert!(err.contains(&format!("bad.yaml:{}: websites[0].frequency:", line_of("frequency: 5"))), "{err}");
-    assert!(err.contains(&format!("bad.yaml:{}: websites[0].paths[0].checks[0]: unknown check \"status-iz\"", line_of("status-iz"))), "{err}");
+    assert!(
+        err.contains(&format!(
+            "bad.yaml:{}: websites[0].frequency:",
+            line_of("frequency: 5")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "bad.yaml:{}: websites[0].paths[0].checks[0]: unknown check \"status-iz\"",
+            line_of("status-iz")
+        )),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_missing_config_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = argos(&["server", "check-config", "--config", "nope.yaml"], dir.path());
+    let out = argos(
+        &["server", "check-config", "--config", "nope.yaml"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("nope.yaml"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("nope.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -84,10 +138,19 @@ fn migrate_and_reload_config_on_sqlite() {
     std::fs::write(&path, &cfg).unwrap();
     let out = argos(&["server", "migrate"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(dir.path().join("argos.db").exists(), "sqlite:///argos.db is relative to the working directory");
+    assert!(
+        dir.path().join("argos.db").exists(),
+        "sqlite:///argos.db is relative to the working directory"
+    );
     let out = argos(&["server", "reload-config"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), "5 task(s) added, 0 updated, 0 deleted, 0 unchanged.");
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "5 task(s) added, 0 updated, 0 deleted, 0 unchanged."
+    );
     let out = argos(&["server", "reload-config"], dir.path());
-    assert_eq!(text(&out.stdout).trim(), "0 task(s) added, 0 updated, 0 deleted, 5 unchanged.");
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "0 task(s) added, 0 updated, 0 deleted, 5 unchanged."
+    );
 }

@@ -225,7 +225,7 @@ fn broken_configs_report_file_line_and_path() {
             ),
             23,
             "websites[0].domain",
-            "must be an http:// or https:// URL",
+            "must be an http://, https:// or tcp:// URL",
         ),
         (
             config(&[], &WEBSITE.replace("https://example.org", "not a url")),
@@ -714,5 +714,222 @@ fn a_glob_of_list_files_explains_the_expected_shape() {
         all[0].message.contains("each file holds one website"),
         "{}",
         all[0].message
+    );
+}
+
+/// Every check of the catalogue and every per-path option, on an https and a tcp:// website.
+const EVERY_CHECK: &str = r#"  - domain: "https://example.org"
+    paths:
+      - path: "/"
+        timeout: "5s"
+        follow_redirects: true
+        max_body_bytes: "512kB"
+        checks:
+          - status-is: 200
+          - status-in: [200, 204]
+          - http-to-https: true
+          - headers-contain: [content-type]
+          - headers-have: {content-type: "text/html"}
+          - headers-like: {server: "^nginx"}
+          - body-contains: "Welcome"
+          - body-like: "Welcome.*"
+          - body-not-contains: "Fatal error"
+          - json-contains: ["/status"]
+          - json-has: {/status: "ok"}
+          - json-like: {/version: "^2\\."}
+          - json-is: {"status": "ok"}
+          - ssl-certificate-expiration: "on-check"
+          - response-time: {warning: "500ms", critical: "2s"}
+          - dns-resolves: ["192.0.2.1", "2001:db8::1"]
+          - port-open: true
+      - path: "/old"
+        follow_redirects: 3
+        checks:
+          - redirects-to: "/new"
+  - domain: "tcp://mail.example.org:25"
+    paths:
+      - timeout: "3s"
+        checks:
+          - port-open: true
+          - dns-resolves: true
+"#;
+
+#[test]
+fn every_check_and_option_loads() {
+    let c = load(&config(&[], EVERY_CHECK)).unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let home = &c.websites[0].paths[0];
+    assert_eq!(home.checks.len(), 17);
+    let o = home.options;
+    assert_eq!(
+        (o.timeout_ms, o.follow_redirects, o.max_body_bytes),
+        (Some(5_000), Some(10), Some(512_000))
+    );
+    assert_eq!(c.websites[0].paths[1].options.follow_redirects, Some(3));
+    let tcp = &c.websites[1];
+    assert_eq!(tcp.domain.as_str(), "tcp://mail.example.org:25");
+    assert_eq!(tcp.paths[0].url.as_str(), "tcp://mail.example.org:25/");
+    assert_eq!(tcp.paths[0].options.timeout_ms, Some(3_000));
+    let names: Vec<&str> = c
+        .websites
+        .iter()
+        .flat_map(|w| &w.paths)
+        .flat_map(|p| &p.checks)
+        .map(|c| c.name())
+        .collect();
+    for name in config::Check::NAMES {
+        assert!(names.contains(&name), "{name} is not in the example");
+    }
+}
+
+#[test]
+fn new_checks_and_options_report_file_line_and_path() {
+    let site = |extra: &str, checks: &str| {
+        config(
+            &[],
+            &format!(
+                "  - domain: \"https://example.org\"\n    paths:\n      - path: \"/\"\n{extra}        checks:\n{checks}"
+            ),
+        )
+    };
+    let status = "          - status-is: 200\n";
+    let tcp = |path_lines: &str, checks: &str| {
+        config(
+            &[],
+            &format!(
+                "  - domain: \"tcp://db.example.org:5432\"\n    paths:\n      - {path_lines}\n        checks:\n{checks}"
+            ),
+        )
+    };
+    let cases: Vec<(String, usize, &str, &str)> = vec![
+        (
+            site(
+                "",
+                "          - response-time: {warning: \"2s\", critical: \"1s\"}\n",
+            ),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "the warning threshold (2000 ms) must be below the critical one (1000 ms)",
+        ),
+        (
+            site("", "          - response-time: {warning: 500}\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "must be a duration with a unit",
+        ),
+        (
+            site("", "          - dns-resolves: [\"example.org\"]\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "dns-resolves expects true, an IP address or a list of IP addresses",
+        ),
+        (
+            site("", "          - redirects-to: \"elsewhere\"\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "redirects-to expects an http(s) URL or a path starting with /",
+        ),
+        (
+            site("        timeout: \"2m\"\n", status),
+            26,
+            "websites[0].paths[0].timeout",
+            "below recurring_tasks.max_lock_seconds (100s)",
+        ),
+        (
+            site("        timeout: 5\n", status),
+            26,
+            "websites[0].paths[0].timeout",
+            "a duration needs a unit",
+        ),
+        (
+            site("        follow_redirects: 50\n", status),
+            26,
+            "websites[0].paths[0].follow_redirects",
+            "a number of redirects up to 20",
+        ),
+        (
+            site("        max_body_bytes: \"1GB\"\n", status),
+            26,
+            "websites[0].paths[0].max_body_bytes",
+            "unknown size unit \"GB\"",
+        ),
+        (
+            site("        max_body_bytes: \"1TiB\"\n", status),
+            26,
+            "websites[0].paths[0].max_body_bytes",
+            "unknown size unit",
+        ),
+        (
+            site("        max_body_bytes: 0\n", status),
+            26,
+            "websites[0].paths[0].max_body_bytes",
+            "between 1 byte and 64MiB",
+        ),
+        (
+            tcp("timeout: \"1s\"", status),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "status-is needs an HTTP request; a tcp:// website allows port-open and dns-resolves",
+        ),
+        (
+            tcp("method: POST", "          - port-open: true\n"),
+            25,
+            "websites[0].paths[0].method",
+            "`method` is for http(s) websites",
+        ),
+        (
+            tcp("path: \"/x\"", "          - port-open: true\n"),
+            25,
+            "websites[0].paths[0].path",
+            "a tcp:// website has no paths",
+        ),
+        (
+            site("", status).replace("path: \"/\"", "path: \"tcp://example.org:25\""),
+            25,
+            "websites[0].paths[0].path",
+            "which is not an http(s) URL",
+        ),
+        (
+            config(
+                &[],
+                &WEBSITE.replace("https://example.org", "tcp://example.org"),
+            ),
+            23,
+            "websites[0].domain",
+            "a tcp:// domain needs a host and a port",
+        ),
+        (
+            config(
+                &[],
+                &WEBSITE.replace("https://example.org", "tcp://example.org:25/smtp"),
+            ),
+            23,
+            "websites[0].domain",
+            "a tcp:// domain is only a host and a port",
+        ),
+    ];
+    for (i, (text, line, path, message)) in cases.iter().enumerate() {
+        eprintln!("case {i}: {path}");
+        assert_one_error(text, *line, path, message);
+    }
+}
+
+#[test]
+fn a_longer_lease_allows_a_longer_timeout_up_to_five_minutes() {
+    let site = |timeout: &str| {
+        config(
+            &[("max_lock_seconds: 100", "max_lock_seconds: 900")],
+            &format!(
+                "  - domain: \"https://example.org\"\n    paths:\n      - path: \"/\"\n        timeout: \"{timeout}\"\n        checks:\n          - status-is: 200\n"
+            ),
+        )
+    };
+    let c = load(&site("4m")).unwrap();
+    assert_eq!(c.websites[0].paths[0].options.timeout_ms, Some(240_000));
+    assert_one_error(
+        &site("5m"),
+        26,
+        "websites[0].paths[0].timeout",
+        "at most 300s",
     );
 }

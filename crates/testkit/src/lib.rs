@@ -1,5 +1,7 @@
 //! Test helpers shared by the test suites of `argos-checks` and `argos-server`: local HTTP and
-//! HTTPS servers on port 0, a throw-away certificate authority, and misbehaving servers.
+//! HTTPS servers on port 0, a throw-away certificate authority, misbehaving servers, and small
+//! sites with one behaviour each (redirect chains and loops, slow answers: see [`redirects`],
+//! [`slow`], [`closed_port`]).
 //!
 //! Everything binds to loopback (`127.0.0.1`, or `[::1]` where asked): no test touches the
 //! internet. Servers run in background tokio tasks for the rest of the test's runtime.
@@ -8,6 +10,9 @@
 #![warn(missing_docs)]
 
 pub mod postgres;
+mod sites;
+
+pub use sites::{closed_port, redirects, slow};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

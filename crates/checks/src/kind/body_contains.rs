@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
-use super::{Invalid, expected};
+use super::{Invalid, expected, verdict};
 use crate::Outcome;
 use crate::probe::Fetched;
 
@@ -25,10 +25,21 @@ impl BodyContains {
     }
 
     /// Context: empty as in the reference, plus `body_truncated: true` when the size cap cut
-    /// the body (the text may have been in the part not read).
+    /// the body (the text may have been in the part not read), and `detail` on failure.
     pub fn evaluate(&self, fetched: &Fetched) -> Outcome {
         let found = fetched.text().contains(&self.text);
-        Outcome::pass_fail(found, body_context(fetched))
+        let problem = (!found).then(|| {
+            let cut = if fetched.body_truncated {
+                format!(" (only its first {} bytes were read)", fetched.body.len())
+            } else {
+                String::new()
+            };
+            format!(
+                "the body does not contain {}{cut}",
+                expected::shown(&self.text)
+            )
+        });
+        verdict(problem, body_context(fetched))
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::body_contains::body_context;
-use super::{Invalid, Pattern};
+use super::{Invalid, Pattern, expected, verdict};
 use crate::Outcome;
 use crate::probe::Fetched;
 
@@ -27,10 +27,13 @@ impl BodyLike {
     /// Context: empty as in the reference, plus `body_truncated: true` when the size cap cut
     /// the body.
     pub fn evaluate(&self, fetched: &Fetched) -> Outcome {
-        Outcome::pass_fail(
-            self.pattern.is_match(&fetched.text()),
-            body_context(fetched),
-        )
+        let problem = (!self.pattern.is_match(&fetched.text())).then(|| {
+            format!(
+                "nothing in the body matches {}",
+                expected::shown(self.pattern.as_str())
+            )
+        });
+        verdict(problem, body_context(fetched))
     }
 }
 

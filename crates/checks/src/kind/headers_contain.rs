@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Invalid, context, expected};
+use super::{Invalid, context, expected, verdict};
 use crate::Outcome;
 use crate::probe::Fetched;
 
@@ -44,7 +44,11 @@ impl HeadersContain {
         if !missing.is_empty() {
             ctx.insert("missing".to_owned(), json!(missing));
         }
-        Outcome::pass_fail(missing.is_empty(), ctx)
+        let problem = (!missing.is_empty()).then(|| {
+            let names: Vec<String> = missing.iter().map(|n| format!("{n:?}")).collect();
+            format!("missing header(s): {}", names.join(", "))
+        });
+        verdict(problem, ctx)
     }
 }
 

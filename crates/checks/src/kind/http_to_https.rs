@@ -54,18 +54,16 @@ impl HttpToHttps {
 
     /// Passes when the status is accepted and `Location` points to HTTPS on the same host.
     /// Context: `{expected, retrieved: status, location}` (`location` as sent, or null).
+    /// It judges the first answer, also when the path follows redirects.
     pub fn evaluate(&self, fetched: &Fetched) -> Outcome {
-        let location = fetched.header("location");
+        let (status, location) = fetched.first_answer();
         let ctx = context(json!({
             "expected": self.expected(),
-            "retrieved": fetched.status,
+            "retrieved": status,
             "location": location,
         }));
-        let problem = if !self.accepts(fetched.status) {
-            Some(format!(
-                "status {} is not an expected redirect",
-                fetched.status
-            ))
+        let problem = if !self.accepts(status) {
+            Some(format!("status {status} is not an expected redirect"))
         } else {
             location_problem(&fetched.url, location.as_deref())
         };

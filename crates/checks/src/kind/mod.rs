@@ -6,18 +6,27 @@
 //! is strict: a bad expectation is an [`Invalid`] at config load, never a surprise at run time
 //! (the reference only found out when the agent ran the check).
 //!
-//! Evaluating a check never fails: [`Check::evaluate`] turns a fetched response into an
-//! [`Outcome`], which may be a failure or an error.
+//! Each check needs one kind of probe ([`Check::probe_kind`]): an HTTP request, a TCP connect
+//! or a DNS lookup. Tasks are grouped by the probe they need, so a `dns-resolves` on an https
+//! site never triggers (nor waits for) the HTTP request, and a `tcp://` site never speaks HTTP.
+//!
+//! Evaluating a check never fails: [`Check::evaluate`] turns what the probe found into an
+//! [`Outcome`], which may be a failure or an error. Every failure carries a machine-readable
+//! `reason` (the probe's, such as `timeout` or `tls-expired`, or `http-status`, `slow`,
+//! `expectation` when the answer did not meet the expectation) and a `detail` sentence.
 //!
 //! To add a check type: write `kind/<name>.rs` with a payload type (`TryFrom<String>`,
 //! `From<_> for String`, `evaluate`) and its tests, then add a variant, its name in
-//! [`Check::NAMES`] and one arm to each `match` below; the compiler lists the arms.
+//! [`Check::NAMES`] and one arm to each `match` below; the compiler lists the arms (a check
+//! that is not an HTTP one also goes in [`ProbeKind::of`] and [`Check::evaluate`]).
 
 mod expected;
 mod json_doc;
 
 pub mod body_contains;
 pub mod body_like;
+pub mod body_not_contains;
+pub mod dns_resolves;
 pub mod headers_contain;
 pub mod headers_have;
 pub mod headers_like;
@@ -26,6 +35,9 @@ pub mod json_contains;
 pub mod json_has;
 pub mod json_is;
 pub mod json_like;
+pub mod port_open;
+pub mod redirects_to;
+pub mod response_time;
 pub mod ssl_certificate_expiration;
 pub mod status_in;
 pub mod status_is;
@@ -36,7 +48,8 @@ use serde_json::{Map, Value, json};
 pub use expected::Pattern;
 
 use crate::Outcome;
-use crate::probe::Fetched;
+use crate::probe::{Answer, Fetched};
+use crate::wire::Status;
 
 /// A check and its parsed expectation. Serialised as `{"check": name, "expected": string}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +69,34 @@ pub enum Check {
     JsonLike(json_like::JsonLike),
     JsonIs(json_is::JsonIs),
     SslCertificateExpiration(ssl_certificate_expiration::SslCertificateExpiration),
+    ResponseTime(response_time::ResponseTime),
+    RedirectsTo(redirects_to::RedirectsTo),
+    BodyNotContains(body_not_contains::BodyNotContains),
+    PortOpen(port_open::PortOpen),
+    DnsResolves(dns_resolves::DnsResolves),
+}
+
+/// What a check needs done to be evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    /// An HTTP(S) request.
+    Http,
+    /// A TCP connection to the URL's port.
+    Tcp,
+    /// A DNS lookup of the URL's host.
+    Dns,
+}
+
+impl ProbeKind {
+    /// The probe a check of this name needs. It only needs the name, so a task whose
+    /// expectation does not parse still lands in the right group (and gets its `error` there).
+    pub fn of(check: &str) -> ProbeKind {
+        match check {
+            port_open::NAME => ProbeKind::Tcp,
+            dns_resolves::NAME => ProbeKind::Dns,
+            _ => ProbeKind::Http,
+        }
+    }
 }
 
 /// A check name or expectation that cannot be used. The message says what was expected and
@@ -65,8 +106,8 @@ pub enum Check {
 pub struct Invalid(pub String);
 
 impl Check {
-    /// The config names, in the reference's order.
-    pub const NAMES: [&'static str; 13] = [
+    /// The config names: the reference's, in its order, then ours.
+    pub const NAMES: [&'static str; 18] = [
         "status-is",
         "status-in",
         "http-to-https",
@@ -80,6 +121,11 @@ impl Check {
         "json-like",
         "json-is",
         "ssl-certificate-expiration",
+        "response-time",
+        "redirects-to",
+        "body-not-contains",
+        "port-open",
+        "dns-resolves",
     ];
 
     /// Parses the stored (or wire) pair: a check name and its expected string.
@@ -104,10 +150,10 @@ impl Check {
         if !Check::NAMES.contains(&name) {
             return Err(unknown(name));
         }
-        let expected = if name == http_to_https::NAME {
-            http_to_https::normalise(value)?
-        } else {
-            normalise(name, value)?
+        let expected = match name {
+            http_to_https::NAME => http_to_https::normalise(value)?,
+            response_time::NAME => response_time::normalise(value)?,
+            _ => normalise(name, value)?,
         };
         Check::parse(name, &expected)
     }
@@ -128,6 +174,11 @@ impl Check {
             Check::JsonLike(_) => json_like::NAME,
             Check::JsonIs(_) => json_is::NAME,
             Check::SslCertificateExpiration(_) => ssl_certificate_expiration::NAME,
+            Check::ResponseTime(_) => response_time::NAME,
+            Check::RedirectsTo(_) => redirects_to::NAME,
+            Check::BodyNotContains(_) => body_not_contains::NAME,
+            Check::PortOpen(_) => port_open::NAME,
+            Check::DnsResolves(_) => dns_resolves::NAME,
         }
     }
 
@@ -148,7 +199,17 @@ impl Check {
             Check::JsonLike(c) => c.expected(),
             Check::JsonIs(c) => c.expected(),
             Check::SslCertificateExpiration(c) => c.expected(),
+            Check::ResponseTime(c) => c.expected(),
+            Check::RedirectsTo(c) => c.expected(),
+            Check::BodyNotContains(c) => c.expected(),
+            Check::PortOpen(c) => c.expected(),
+            Check::DnsResolves(c) => c.expected(),
         }
+    }
+
+    /// The probe this check needs.
+    pub fn probe_kind(&self) -> ProbeKind {
+        ProbeKind::of(self.name())
     }
 
     /// The URL actually requested for a task on `url`: the same URL with scheme `http` for
@@ -160,8 +221,20 @@ impl Check {
         }
     }
 
-    /// Evaluates the check against a fetched response. Never panics.
-    pub fn evaluate(&self, fetched: &Fetched) -> Outcome {
+    /// Evaluates the check against what its probe found: a failed probe is the check's
+    /// failure (except for `port-open`, which judges the attempt). Never panics.
+    pub fn evaluate(&self, answer: &Answer) -> Outcome {
+        let outcome = match (self, answer) {
+            (Check::PortOpen(c), Answer::Tcp(attempt)) => c.evaluate(attempt),
+            (_, Answer::Http(Err(e)) | Answer::Tcp(Err(e)) | Answer::Dns(Err(e))) => e.to_outcome(),
+            (Check::DnsResolves(c), Answer::Dns(Ok(resolved))) => c.evaluate(resolved),
+            (_, Answer::Http(Ok(fetched))) => self.evaluate_http(fetched),
+            _ => mismatch(self),
+        };
+        self.explain(outcome)
+    }
+
+    fn evaluate_http(&self, fetched: &Fetched) -> Outcome {
         match self {
             Check::StatusIs(c) => c.evaluate(fetched),
             Check::StatusIn(c) => c.evaluate(fetched),
@@ -176,8 +249,36 @@ impl Check {
             Check::JsonLike(c) => c.evaluate(fetched),
             Check::JsonIs(c) => c.evaluate(fetched),
             Check::SslCertificateExpiration(c) => c.evaluate(fetched),
+            Check::ResponseTime(c) => c.evaluate(fetched),
+            Check::RedirectsTo(c) => c.evaluate(fetched),
+            Check::BodyNotContains(c) => c.evaluate(fetched),
+            Check::PortOpen(_) | Check::DnsResolves(_) => mismatch(self),
         }
     }
+
+    /// A failure without a `reason` is an expectation not met: say which kind.
+    fn explain(&self, outcome: Outcome) -> Outcome {
+        if outcome.status != Status::Failure || outcome.context.contains_key("reason") {
+            return outcome;
+        }
+        let reason = match self {
+            Check::StatusIs(_) | Check::StatusIn(_) => "http-status",
+            _ => "expectation",
+        };
+        outcome.with("reason", reason)
+    }
+}
+
+/// A probe of the wrong kind reached a check: a bug in grouping, reported rather than hidden.
+fn mismatch(check: &Check) -> Outcome {
+    Outcome::error(
+        "InternalError",
+        format!(
+            "{} needs a {:?} probe, and got another kind",
+            check.name(),
+            check.probe_kind()
+        ),
+    )
 }
 
 fn unknown(name: &str) -> Invalid {
@@ -231,7 +332,7 @@ mod tests {
             err.starts_with(r#"unknown check "status-iz" (valid checks: status-is, status-in,"#)
         );
         assert!(
-            err.ends_with("json-is, ssl-certificate-expiration)"),
+            err.ends_with("ssl-certificate-expiration, response-time, redirects-to, body-not-contains, port-open, dns-resolves)"),
             "{err}"
         );
         assert_eq!(
@@ -256,6 +357,14 @@ mod tests {
             ("json-like", r#"{"/a": "^x"}"#),
             ("json-is", r#"{"a": [1, 2]}"#),
             ("ssl-certificate-expiration", "on-check"),
+            (
+                "response-time",
+                r#"{"critical_ms": 2000, "warning_ms": 500}"#,
+            ),
+            ("redirects-to", "https://example.org/new"),
+            ("body-not-contains", "Fatal error"),
+            ("port-open", "true"),
+            ("dns-resolves", r#"["192.0.2.1", "2001:db8::1"]"#),
         ];
         for (i, (name, expected)) in samples.into_iter().enumerate() {
             let check = Check::parse(name, expected).unwrap();
@@ -314,6 +423,65 @@ mod tests {
         );
         let err = Check::from_config("body-contains", &json!(1.5)).unwrap_err();
         assert!(err.0.contains("got the decimal number 1.5"), "{err}");
+    }
+
+    #[test]
+    fn new_checks_read_their_config_forms() {
+        let c = Check::from_config(
+            "response-time",
+            &json!({"warning": "500ms", "critical": "2s"}),
+        );
+        assert_eq!(
+            c.unwrap().expected(),
+            r#"{"critical_ms": 2000, "warning_ms": 500}"#
+        );
+        let c = Check::from_config("port-open", &json!(false)).unwrap();
+        assert_eq!(c.expected(), "false");
+        let c = Check::from_config("dns-resolves", &json!(["192.0.2.1"])).unwrap();
+        assert_eq!(c.expected(), r#"["192.0.2.1"]"#);
+        let c = Check::from_config("dns-resolves", &json!(true)).unwrap();
+        assert_eq!(c.expected(), "true");
+    }
+
+    #[test]
+    fn each_check_names_its_probe() {
+        let kind = |name: &str, expected: &str| Check::parse(name, expected).unwrap().probe_kind();
+        assert_eq!(kind("port-open", "true"), ProbeKind::Tcp);
+        assert_eq!(kind("dns-resolves", "true"), ProbeKind::Dns);
+        assert_eq!(
+            kind("response-time", r#"{"warning_ms": 1}"#),
+            ProbeKind::Http
+        );
+        assert_eq!(ProbeKind::of("status-iz"), ProbeKind::Http);
+    }
+
+    #[test]
+    fn failures_get_a_reason_and_probe_failures_keep_theirs() {
+        use crate::probe::FetchError;
+        let status = Check::parse("status-is", "200").unwrap();
+        let out = status.evaluate(&Answer::Http(Ok(Fetched::test(503, &[], b""))));
+        assert_eq!(out.context["reason"], "http-status");
+        let body = Check::parse("body-contains", "x").unwrap();
+        let out = body.evaluate(&Answer::Http(Ok(Fetched::test(200, &[], b""))));
+        assert_eq!(out.context["reason"], "expectation");
+        let failed = Answer::Http(Err(FetchError::new("tls-expired", "expired".into())));
+        let out = body.evaluate(&failed);
+        assert_eq!(
+            (out.status, &out.context["reason"]),
+            (Status::Failure, &json!("tls-expired"))
+        );
+        let ok = body.evaluate(&Answer::Http(Ok(Fetched::test(200, &[], b"x"))));
+        assert!(!ok.context.contains_key("reason"));
+    }
+
+    #[test]
+    fn a_probe_of_the_wrong_kind_is_an_error_not_a_panic() {
+        let dns = Check::parse("dns-resolves", "true").unwrap();
+        let out = dns.evaluate(&Answer::Http(Ok(Fetched::test(200, &[], b""))));
+        assert_eq!(
+            (out.status, &out.context["error_type"]),
+            (Status::Error, &json!("InternalError"))
+        );
     }
 
     #[test]

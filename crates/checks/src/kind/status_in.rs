@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Invalid, context, expected};
+use super::{Invalid, context, expected, verdict};
 use crate::Outcome;
 use crate::probe::Fetched;
 
@@ -34,7 +34,14 @@ impl StatusIn {
     /// Looks the status code up; the context is `{expected: string, retrieved}` as in the reference.
     pub fn evaluate(&self, fetched: &Fetched) -> Outcome {
         let ctx = context(json!({"expected": self.expected(), "retrieved": fetched.status}));
-        Outcome::pass_fail(self.codes.contains(&fetched.status), ctx)
+        let problem = (!self.codes.contains(&fetched.status)).then(|| {
+            format!(
+                "status {}, expected one of {}",
+                fetched.status,
+                self.expected()
+            )
+        });
+        verdict(problem, ctx)
     }
 }
 

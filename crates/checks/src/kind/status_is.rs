@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Invalid, context, expected};
+use super::{Invalid, context, expected, verdict};
 use crate::Outcome;
 use crate::probe::Fetched;
 
@@ -28,10 +28,13 @@ impl StatusIs {
         self.code.to_string()
     }
 
-    /// Compares the status code; the context is `{expected, retrieved}` as in the reference.
+    /// Compares the status code; the context is `{expected, retrieved}` as in the reference,
+    /// plus `detail` on failure.
     pub fn evaluate(&self, fetched: &Fetched) -> Outcome {
         let ctx = context(json!({"expected": self.code, "retrieved": fetched.status}));
-        Outcome::pass_fail(fetched.status == self.code, ctx)
+        let problem = (fetched.status != self.code)
+            .then(|| format!("status {}, expected {}", fetched.status, self.code));
+        verdict(problem, ctx)
     }
 }
 

@@ -109,6 +109,7 @@ pub(crate) fn error_type(reason: &str) -> &'static str {
         "connect" => "ConnectError",
         "protocol" => "ProtocolError",
         "body" => "BodyError",
+        "too-many-redirects" | "redirect-loop" | "bad-redirect" => "RedirectError",
         r if r.starts_with("tls") => "TlsError",
         _ => "RequestError",
     }

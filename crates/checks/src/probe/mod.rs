@@ -1,37 +1,53 @@
-//! The HTTP side of a check: one reqwest client per IP family, built once, and [`Probe::fetch`],
-//! which sends one request and reads the answer into a [`Fetched`], or says why it could not
-//! as a [`FetchError`] with a machine-readable `reason`.
+//! What a check looks at, and how it is obtained: the three probes ([`Job`] → [`Answer`]) and
+//! the clients they share. An HTTP request ([`Probe::fetch`]) gives a [`Fetched`] response, a
+//! TCP connect ([`Probe::connect`]) a [`Connected`], a DNS lookup ([`Probe::lookup`]) a
+//! [`Resolved`]; when there is nothing to look at, a [`FetchError`] says why with a
+//! machine-readable `reason`. No probe panics or returns early on a hostile site.
 //!
 //! Choices, and why:
-//! - redirects are not followed: checks look at the first answer (`http-to-https` needs it);
+//! - one reqwest client per IP family, built once; binding to `0.0.0.0` or `::` keeps each on
+//!   its family, and [`resolve`] only returns addresses of that family;
+//! - redirects are not followed unless the path asks (`follow_redirects`): checks look at the
+//!   first answer by default (`http-to-https` needs it), and a followed chain is bounded and
+//!   stops on loops;
 //! - no idle connection is kept (`pool_max_idle_per_host(0)`), so every check really measures
-//!   connect and TLS;
-//! - binding to `0.0.0.0` or `::` keeps each client on its family, and [`resolve`] only
-//!   returns addresses of that family;
+//!   connect and TLS (see `timing` for the phases);
 //! - the body is streamed and cut at `max_body_bytes`, and one deadline covers the whole
-//!   exchange, so a hostile or broken site costs bounded memory and time;
-//! - trust: the system store plus extra roots, see the `trust` module (private) for details.
+//!   probe, so a hostile or broken site costs bounded memory and time;
+//! - trust: the system store plus extra roots (module `trust`). When a handshake fails on the
+//!   certificate, a second client that verifies nothing reads its `notAfter`, so every HTTPS
+//!   result carries the days to expiry (module `certificate`).
 
+mod certificate;
 mod classify;
+mod dns;
 mod fetched;
+mod http;
 mod request;
 pub mod resolve;
+mod tcp;
+mod timing;
 mod trust;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::DateTime;
+use chrono::Utc;
 
-pub use fetched::{Fetched, TlsFacts};
+pub use dns::Resolved;
+pub use fetched::{Fetched, Redirect, TlsFacts};
 pub use request::{Request, check_request_data};
+pub use tcp::{Connected, Endpoint};
+pub use timing::Timings;
+pub(crate) use timing::millis;
 
 use crate::Outcome;
 use crate::wire::IpVersion;
 
-/// How long one request may take, body included.
+/// How long one probe may take, body included (a path's `timeout` overrides it).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How much of a body is read; the rest is dropped and `body_truncated` set.
+/// How much of a body is read; the rest is dropped and `body_truncated` set (a path's
+/// `max_body_bytes` overrides it).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// How the probe's clients behave.
@@ -39,7 +55,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub struct ProbeOptions {
     /// The `User-Agent` header.
     pub user_agent: String,
-    /// Deadline for one request, from connect to the last body byte read.
+    /// Deadline for one probe, from connect to the last body byte read.
     pub timeout: Duration,
     /// Body bytes read at most.
     pub max_body_bytes: usize,
@@ -72,57 +88,130 @@ pub enum ProbeError {
     Client(#[from] reqwest::Error),
 }
 
-/// Why a request got no (complete) response.
+/// Why a probe got nothing to check (no complete response, no connection, no address).
 #[derive(Debug, Clone)]
 pub struct FetchError {
     /// `timeout`, `dns`, `connect`, `tls-expired`, `tls-not-yet-valid`, `tls-untrusted`,
-    /// `tls-hostname`, `tls`, `protocol`, `body` or `other`.
+    /// `tls-hostname`, `tls`, `protocol`, `body`, `too-many-redirects`, `redirect-loop`,
+    /// `bad-redirect` or `other`.
     pub reason: &'static str,
-    /// A short type name for the context (`Timeout`, `TlsError`, ...).
-    pub error_type: String,
     /// What happened, in words.
     pub message: String,
-    /// Time spent before giving up.
-    pub elapsed: Duration,
+    /// The phases measured before giving up; `total` is the time spent.
+    pub timings: Timings,
+    /// The certificate presented, when the handshake failed because of it.
+    pub certificate: Option<TlsFacts>,
 }
 
 impl FetchError {
-    /// The failure every check of the request group reports.
+    /// The failure every check of the request group reports (status `failure`).
     pub fn to_outcome(&self) -> Outcome {
-        Outcome::request_failed(&self.error_type, self.reason, self.message.clone())
+        Outcome::request_failed(self.error_type(), self.reason, self.message.clone())
     }
 
-    fn new(reason: &'static str, message: String, elapsed: Duration) -> FetchError {
+    /// A short type name for the context (`Timeout`, `TlsError`, ...), from the reason.
+    pub fn error_type(&self) -> &'static str {
+        classify::error_type(self.reason)
+    }
+
+    /// Whether the handshake failed on the certificate itself (expired, untrusted, ...).
+    pub fn is_certificate(&self) -> bool {
+        certificate::is_certificate_reason(self.reason)
+    }
+
+    pub(crate) fn new(reason: &'static str, message: String) -> FetchError {
         FetchError {
             reason,
-            error_type: classify::error_type(reason).to_owned(),
             message,
-            elapsed,
+            timings: Timings::default(),
+            certificate: None,
         }
     }
 
-    fn from_reqwest(err: &reqwest::Error, elapsed: Duration) -> FetchError {
-        FetchError::new(classify::reason(err), classify::message(err), elapsed)
+    fn from_reqwest(err: &reqwest::Error) -> FetchError {
+        FetchError::new(classify::reason(err), classify::message(err))
     }
 }
 
-/// The HTTP clients used to run checks. Build once and share (it is cheap to borrow).
+/// What a check needs to be done, one per request group.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// An HTTP request.
+    Http(Request),
+    /// A TCP connection to a port.
+    Tcp(Endpoint),
+    /// A DNS lookup of a host name (the endpoint's port is not used).
+    Dns(Endpoint),
+}
+
+/// What a [`Job`] found.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// The response, or why there is none.
+    Http(Result<Fetched, FetchError>),
+    /// The connection, or why there is none (which `port-open: false` wants).
+    Tcp(Result<Connected, FetchError>),
+    /// The addresses, or why there are none.
+    Dns(Result<Resolved, FetchError>),
+}
+
+impl Answer {
+    /// How long the probe took.
+    pub fn elapsed(&self) -> Duration {
+        match self {
+            Answer::Http(Ok(f)) => f.elapsed,
+            Answer::Tcp(Ok(c)) => c.timings.total,
+            Answer::Dns(Ok(r)) => r.timings.total,
+            Answer::Http(Err(e)) | Answer::Tcp(Err(e)) | Answer::Dns(Err(e)) => e.timings.total,
+        }
+    }
+
+    /// Adds what every result of this probe shows, whatever the check: `timings`, and for
+    /// HTTPS `certificate` (days to expiry) and the `redirects` followed.
+    pub fn annotate(&self, outcome: Outcome) -> Outcome {
+        let (timings, certificate, redirects) = match self {
+            Answer::Http(Ok(f)) => (f.timings, f.tls.as_ref(), f.redirects.as_slice()),
+            Answer::Tcp(Ok(c)) => (c.timings, None, &[][..]),
+            Answer::Dns(Ok(r)) => (r.timings, None, &[][..]),
+            Answer::Http(Err(e)) | Answer::Tcp(Err(e)) | Answer::Dns(Err(e)) => {
+                (e.timings, e.certificate.as_ref(), &[][..])
+            }
+        };
+        let mut outcome = outcome.with("timings", timings.to_json());
+        if let Some(cert) = certificate {
+            outcome = outcome.with("certificate", cert.to_json(Utc::now()));
+        }
+        if !redirects.is_empty() {
+            let hops: Vec<_> = redirects
+                .iter()
+                .map(|r| serde_json::json!({"url": r.url.as_str(), "status": r.status, "location": r.location}))
+                .collect();
+            outcome = outcome.with("redirects", hops);
+        }
+        outcome
+    }
+}
+
+/// The clients used to run checks. Build once and share (it is cheap to borrow).
 #[derive(Debug, Clone)]
 pub struct Probe {
     v4: reqwest::Client,
     v6: reqwest::Client,
+    /// Verify nothing: only used to read the certificate of a failed handshake.
+    insecure_v4: reqwest::Client,
+    insecure_v6: reqwest::Client,
     timeout: Duration,
     max_body_bytes: usize,
 }
 
 impl Probe {
-    /// Builds both clients.
+    /// Builds the clients.
     ///
     /// # Errors
     /// When an extra root certificate is unusable, or no trust store can be loaded.
     pub fn new(opts: ProbeOptions) -> Result<Probe, ProbeError> {
         let roots = trust::extra_roots(&opts.extra_roots_pem)?;
-        let client = |family: IpVersion| {
+        let client = |family: IpVersion, verify: bool| {
             let local = match family {
                 IpVersion::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 IpVersion::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -132,120 +221,44 @@ impl Probe {
                 .redirect(reqwest::redirect::Policy::none())
                 .tls_info(true)
                 .tls_certs_merge(roots.clone())
+                .tls_danger_accept_invalid_certs(!verify)
                 .pool_max_idle_per_host(0)
                 .local_address(local)
                 .dns_resolver(resolve::FamilyResolver { family })
+                .connector_layer(timing::TimeConnect)
                 .timeout(opts.timeout)
                 .build()
         };
         Ok(Probe {
-            v4: client(IpVersion::V4)?,
-            v6: client(IpVersion::V6)?,
+            v4: client(IpVersion::V4, true)?,
+            v6: client(IpVersion::V6, true)?,
+            insecure_v4: client(IpVersion::V4, false)?,
+            insecure_v6: client(IpVersion::V6, false)?,
             timeout: opts.timeout,
             max_body_bytes: opts.max_body_bytes,
         })
     }
 
-    /// Sends `req` and reads the response (body capped). Never panics.
-    ///
-    /// # Errors
-    /// A [`FetchError`] when there is no complete response; that is a check result, not a bug.
-    #[tracing::instrument(skip_all, fields(url = %req.url, ip = req.ip_version.as_str()))]
-    pub async fn fetch(&self, req: &Request) -> Result<Fetched, FetchError> {
-        let started = Instant::now();
-        let builder = match self.request(req) {
-            Ok(builder) => builder,
-            Err(message) => return Err(FetchError::new("other", message, started.elapsed())),
-        };
-        // reqwest's timeout covers the body too; this outer deadline is a second guard for
-        // the parts we drive ourselves (the chunk loop).
-        match tokio::time::timeout(self.timeout, self.exchange(builder, req, started)).await {
-            Ok(result) => result,
-            Err(_) => Err(FetchError::new(
-                "timeout",
-                format!("no complete response within {:?}", self.timeout),
-                started.elapsed(),
-            )),
+    /// Runs one job. Never panics.
+    pub async fn run(&self, job: &Job) -> Answer {
+        match job {
+            Job::Http(req) => Answer::Http(self.fetch(req).await),
+            Job::Tcp(endpoint) => Answer::Tcp(self.connect(endpoint).await),
+            Job::Dns(endpoint) => Answer::Dns(self.lookup(endpoint).await),
         }
     }
 
-    fn request(&self, req: &Request) -> Result<reqwest::RequestBuilder, String> {
-        let client = match req.ip_version {
-            IpVersion::V4 => &self.v4,
-            IpVersion::V6 => &self.v6,
-        };
-        // Method::as_str() is always a valid token.
-        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes())
-            .map_err(|e| e.to_string())?;
-        let builder = client.request(method, req.url.clone());
-        match &req.request_data {
-            Some(data) => request::with_data(builder, data),
-            None => Ok(builder),
+    /// The deadline of a probe with `options`: the path's, or the agent's.
+    fn deadline(&self, options: &crate::options::RequestOptions) -> Duration {
+        options.timeout().unwrap_or(self.timeout)
+    }
+
+    fn client(&self, family: IpVersion, verify: bool) -> &reqwest::Client {
+        match (family, verify) {
+            (IpVersion::V4, true) => &self.v4,
+            (IpVersion::V6, true) => &self.v6,
+            (IpVersion::V4, false) => &self.insecure_v4,
+            (IpVersion::V6, false) => &self.insecure_v6,
         }
     }
-
-    async fn exchange(
-        &self,
-        builder: reqwest::RequestBuilder,
-        req: &Request,
-        started: Instant,
-    ) -> Result<Fetched, FetchError> {
-        let mut resp = builder
-            .send()
-            .await
-            .map_err(|e| FetchError::from_reqwest(&e, started.elapsed()))?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let tls = resp
-            .extensions()
-            .get::<reqwest::tls::TlsInfo>()
-            .and_then(tls_facts);
-        let mut body = Vec::new();
-        let mut body_truncated = false;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| body_error(&e, started))? {
-            let room = self.max_body_bytes - body.len();
-            if chunk.len() > room {
-                body.extend_from_slice(&chunk[..room]);
-                body_truncated = true;
-                break; // dropping `resp` closes the connection
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let elapsed = started.elapsed();
-        Ok(Fetched {
-            url: req.url.clone(),
-            status,
-            headers,
-            body,
-            body_truncated,
-            elapsed,
-            tls,
-        })
-    }
-}
-
-/// A failure while reading the body is a `body` failure, unless it is the deadline.
-fn body_error(err: &reqwest::Error, started: Instant) -> FetchError {
-    let mut fe = FetchError::from_reqwest(err, started.elapsed());
-    if !matches!(fe.reason, "timeout" | "protocol") {
-        fe.reason = "body";
-        fe.error_type = classify::error_type("body").to_owned();
-    }
-    fe
-}
-
-fn tls_facts(info: &reqwest::tls::TlsInfo) -> Option<TlsFacts> {
-    let der = info.peer_certificate()?;
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let not_after = DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)?;
-    Some(TlsFacts { not_after })
 }

@@ -1,8 +1,9 @@
-//! What to send: the URL, method, IP family, and the optional body and headers of a path's
-//! `request_data`.
+//! What to send: the URL, method, IP family, the optional body and headers of a path's
+//! `request_data`, and the path's request options.
 
 use serde_json::Value;
 
+use crate::options::RequestOptions;
 use crate::wire::{IpVersion, Method, RequestData};
 
 /// One request to send.
@@ -16,6 +17,21 @@ pub struct Request {
     pub ip_version: IpVersion,
     /// Body and extra headers.
     pub request_data: Option<RequestData>,
+    /// Deadline, redirects and body cap, when the path changes them.
+    pub options: RequestOptions,
+}
+
+impl Request {
+    /// A GET of `url` over `ip_version`, with no data and default options.
+    pub fn get(url: url::Url, ip_version: IpVersion) -> Request {
+        Request {
+            url,
+            method: Method::Get,
+            ip_version,
+            request_data: None,
+            options: RequestOptions::default(),
+        }
+    }
 }
 
 /// Adds headers and body (reference §1.8): no body when `data` is null, JSON when `json` is

@@ -32,6 +32,13 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ),
     ("body-contains", "Welcome to Argos", "welcome to argos", "/"),
     ("body-like", r"Argos \d+\.\d+", r"^Welcome", "/"),
+    ("body-not-contains", "Fatal error", "Welcome", "/"),
+    (
+        "response-time",
+        r#"{"critical_ms": 5000}"#,
+        r#"{"warning_ms": 1}"#,
+        "/big",
+    ),
     (
         "json-contains",
         r#"["/items/0/name", "/up"]"#,
@@ -106,7 +113,20 @@ async fn failures_say_why() {
         r#""/count" is a number, not a string: 3"#
     );
     let r = run_one(&probe, task(1, &home, "status-is", "204")).await;
-    assert_eq!(r.context, json!({"expected": 204, "retrieved": 200}));
+    assert_eq!(
+        (&r.context["expected"], &r.context["retrieved"]),
+        (&json!(204), &json!(200))
+    );
+    assert_eq!(
+        (&r.context["reason"], &r.context["detail"]),
+        (&json!("http-status"), &json!("status 200, expected 204"))
+    );
+    let r = run_one(&probe, task(1, &home, "body-contains", "Bienvenue")).await;
+    assert_eq!(r.context["reason"], "expectation");
+    assert_eq!(
+        r.context["detail"],
+        r#"the body does not contain "Bienvenue""#
+    );
 }
 
 #[tokio::test]

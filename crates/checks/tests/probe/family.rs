@@ -48,26 +48,33 @@ async fn a_name_without_an_address_of_the_family_is_a_dns_failure() {
             return;
         }
     };
-    let mut t = task(1, "http://localhost:9/", "status-is", "200");
-    t.ip_version = missing;
-    let r = run_one(&probe(&[]), t).await;
-    assert_eq!(
-        (r.status, reason(&r)),
-        (Status::Failure, "dns"),
-        "{:?}",
-        r.context
-    );
     let record = if missing == IpVersion::V6 {
         "AAAA"
     } else {
         "A"
     };
-    let message = r.context["error_message"].as_str().unwrap();
-    assert!(
-        message.contains(&format!(
-            "localhost has no IPv{} address ({record} record)",
-            missing.as_str()
-        )),
-        "{message}"
-    );
+    // Every kind of probe says the same thing: the HTTP request, the TCP connect, the lookup.
+    for (check, expected) in [
+        ("status-is", "200"),
+        ("port-open", "true"),
+        ("dns-resolves", "true"),
+    ] {
+        let mut t = task(1, "http://localhost:9/", check, expected);
+        t.ip_version = missing;
+        let r = run_one(&probe(&[]), t).await;
+        assert_eq!(
+            (r.status, reason(&r)),
+            (Status::Failure, "dns"),
+            "{check}: {:?}",
+            r.context
+        );
+        let message = r.context["error_message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "localhost has no IPv{} address ({record} record)",
+                missing.as_str()
+            )),
+            "{check}: {message}"
+        );
+    }
 }

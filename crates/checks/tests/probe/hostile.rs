@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use argos_checks::IpVersion;
 use argos_checks::Status;
 use argos_checks::probe::{Probe, ProbeOptions, Request};
-use argos_checks::{IpVersion, Method};
 use argos_testkit::{spawn_garbage, spawn_http, spawn_silent};
 
 use crate::support::{Hits, probe, probe_with, reason, run_one, site, task};
@@ -112,12 +112,7 @@ async fn a_huge_body_is_cut_at_the_cap() {
     };
     let probe = Probe::new(opts).unwrap();
     let url = url::Url::parse(&format!("http://{addr}/big")).unwrap();
-    let req = Request {
-        url,
-        method: Method::Get,
-        ip_version: IpVersion::V4,
-        request_data: None,
-    };
+    let req = Request::get(url, IpVersion::V4);
     let fetched = probe.fetch(&req).await.unwrap();
     assert_eq!(fetched.body.len(), 1024 * 1024);
     assert!(fetched.body_truncated);
@@ -154,12 +149,7 @@ async fn an_endless_body_is_cut_at_the_cap() {
         ..ProbeOptions::default()
     };
     let url = url::Url::parse(&format!("http://{addr}/endless")).unwrap();
-    let req = Request {
-        url,
-        method: Method::Get,
-        ip_version: IpVersion::V4,
-        request_data: None,
-    };
+    let req = Request::get(url, IpVersion::V4);
     let fetched = Probe::new(opts).unwrap().fetch(&req).await.unwrap();
     assert_eq!(
         (fetched.body.len(), fetched.body_truncated),

@@ -4,5 +4,8 @@
 mod checks;
 mod family;
 mod hostile;
+mod network;
+mod redirects;
+mod speed;
 mod support;
 mod tls;

@@ -33,6 +33,7 @@ pub fn task(id: i64, url: &str, check: &str, expected: &str) -> Task {
         contiguous_failures: 0,
         selected_at: None,
         selected_by: None,
+        request_options: None,
     }
 }
 

@@ -171,3 +171,91 @@ async fn an_ip_address_certificate_works() {
     .await;
     assert_eq!(r.status, Status::Success, "{:?}", r.context);
 }
+
+#[tokio::test]
+async fn every_https_result_carries_the_days_to_expiry() {
+    let ca = TestCa::new();
+    let addr = spawn_https(
+        site(Hits::default()),
+        &ca,
+        LOCAL,
+        Utc::now() + Duration::days(30),
+    )
+    .await;
+    let url = format!("https://localhost:{}/", addr.port());
+    let r = run_one(&probe(&[ca.pem()]), task(1, &url, "status-is", "200")).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+    assert_eq!(r.context["certificate"]["expires_in_days"], 29);
+    // Over TLS (and HTTP/2) too, the phases are measured: connect_ms includes the handshake.
+    for phase in ["dns_ms", "connect_ms", "ttfb_ms", "total_ms"] {
+        assert!(
+            r.context["timings"][phase].is_number(),
+            "{phase}: {}",
+            r.context
+        );
+    }
+    let r = run_one(&probe(&[ca.pem()]), task(1, &url, "status-is", "500")).await;
+    assert_eq!(
+        r.context["certificate"]["expires_in_days"], 29,
+        "on failures too"
+    );
+}
+
+/// A certificate the handshake refuses: (reason, days from now of notBefore, of notAfter,
+/// names, trusted).
+const BAD_CERTIFICATES: &[(&str, i64, i64, &[&str], bool)] = &[
+    ("tls-expired", -30, -3, LOCAL, true),
+    ("tls-not-yet-valid", 2, 30, LOCAL, true),
+    ("tls-hostname", -1, 30, &["wrong.test"], true),
+    ("tls-untrusted", -1, 30, LOCAL, false),
+];
+
+#[tokio::test]
+async fn a_refused_certificate_is_critical_for_every_check_and_still_shows_its_expiry() {
+    let checks = [
+        ("status-is", "200"),
+        ("body-contains", "Welcome"),
+        ("body-not-contains", "nope"),
+        ("response-time", r#"{"warning_ms": 5000}"#),
+        ("redirects-to", "/x"),
+        ("json-is", "{}"),
+        ("headers-contain", r#"["server"]"#),
+        ("ssl-certificate-expiration", "on-check"),
+    ];
+    for &(want, from, to, names, trusted) in BAD_CERTIFICATES {
+        let ca = TestCa::new();
+        let config = ca.server_config_between(
+            names,
+            Utc::now() + Duration::days(from),
+            Utc::now() + Duration::days(to),
+        );
+        let hits = Hits::default();
+        let addr = spawn_tls(site(hits.clone()), config).await;
+        let url = format!("https://localhost:{}/", addr.port());
+        let tasks: Vec<_> = checks
+            .iter()
+            .enumerate()
+            .map(|(i, (c, e))| task(i as i64, &url, c, e))
+            .collect();
+        let roots = if trusted { vec![ca.pem()] } else { Vec::new() };
+        let results = argos_checks::group::run_group(&probe(&roots), &tasks).await;
+        for (r, (check, _)) in results.iter().zip(checks) {
+            assert_eq!(reason(r), want, "{check}: {:?}", r.context);
+            let verdict = finalize(check, r.status, &r.context, &thresholds());
+            assert_eq!(
+                verdict,
+                (Status::Failure, Severity::Critical),
+                "{want} {check}"
+            );
+            let days = r.context["certificate"]["expires_in_days"].as_i64();
+            // Floored days; an expired one may sit on the boundary within its first second.
+            let ok = matches!(days, Some(d) if d == to - 1 || (to < 0 && d == to));
+            assert!(ok, "{want} {check}: {:?}", r.context);
+        }
+        assert_eq!(
+            hits.count(),
+            1,
+            "{want}: only the certificate read, no check request"
+        );
+    }
+}

@@ -9,8 +9,9 @@
 //! that loads are in [`Config::warnings`].
 //!
 //! Map: `document`/`include`/`yaml` (YAML → tree), `reader` (typed access that records
-//! problems), `duration`, one module per section (`general`, `db`, `alerts`, `channels`,
-//! `sections`, `websites`, `paths`), `problem`, `resolve`.
+//! problems), `duration` (from `argos-checks`: check expectations hold durations too), one
+//! module per section (`general`, `db`, `alerts`, `channels`, `sections`, `websites`, `paths`
+//! and its request `options`), `problem`, `resolve`.
 //!
 //! To add a key: add it to its section's `KEYS` list and read it in that section's reader;
 //! the unknown-key warning and its did-you-mean follow from the list.
@@ -21,9 +22,9 @@ mod alerts;
 mod channels;
 mod db;
 mod document;
-pub mod duration;
 mod general;
 mod include;
+mod options;
 mod paths;
 mod problem;
 mod reader;
@@ -33,8 +34,10 @@ mod websites;
 mod yaml;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use alerts::{Alerts, Recipient};
+pub use argos_checks::duration;
 pub use argos_checks::{Check, IpVersion, Method, RequestData, Severity, Threshold};
 pub use channels::{Gotify, Mail, MailAuth};
 pub use db::{DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, Db};
@@ -158,7 +161,14 @@ fn read_root(root: &yaml::Node, path: &Path, p: &mut Problems) -> Config {
     // `websites:` with nothing after it is an empty list, not a missing section.
     let websites = match root.get("websites") {
         Some(n) if n.value == yaml::Value::Null => Vec::new(),
-        Some(n) => websites::read_websites(n, &general, &channels, p),
+        Some(n) => {
+            let defaults = websites::Defaults {
+                general: &general,
+                channels: &channels,
+                lease: Duration::from_secs(recurring_tasks.max_lock_seconds),
+            };
+            websites::read_websites(n, &defaults, p)
+        }
         None => {
             section("websites", p);
             Vec::new()

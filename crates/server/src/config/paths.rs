@@ -5,14 +5,54 @@
 //! expectation (a bad regex, ...) is reported here, at the item's line, instead of when the
 //! agent first runs it. Unlike the reference, a mapping with several keys is an error (the
 //! reference silently kept the first).
+//!
+//! A `tcp://host:port` website has no HTTP: its paths take no `path` (or `"/"`), no `method`,
+//! `request_data`, `follow_redirects` nor `max_body_bytes`, and only checks that need no HTTP
+//! request (`port-open`, `dns-resolves`).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use argos_checks::{Check, Method, RequestData};
+use argos_checks::kind::ProbeKind;
+use argos_checks::{Check, Method, RequestData, RequestOptions};
 
+use super::options;
 use super::problem::Problems;
 use super::reader::{self, Section, index};
 use super::yaml::{Node, Value};
+
+const KEYS: [&str; 7] = [
+    "path",
+    "method",
+    "request_data",
+    "checks",
+    options::KEYS[0],
+    options::KEYS[1],
+    options::KEYS[2],
+];
+
+/// Keys that only make sense for an HTTP request.
+const HTTP_ONLY: [&str; 4] = [
+    "method",
+    "request_data",
+    "follow_redirects",
+    "max_body_bytes",
+];
+
+/// What a path needs to know of its website.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Site<'a> {
+    /// The website's domain, when valid (already reported otherwise).
+    pub domain: Option<&'a url::Url>,
+    /// `recurring_tasks.max_lock_seconds`, which bounds a path's `timeout`.
+    pub lease: Duration,
+}
+
+impl Site<'_> {
+    fn is_tcp(&self) -> bool {
+        self.domain.is_some_and(|d| d.scheme() == "tcp")
+    }
+}
 
 /// One path of a website.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +65,8 @@ pub struct PathConfig {
     pub method: Method,
     /// Body and headers to send.
     pub request_data: Option<RequestData>,
+    /// `timeout`, `follow_redirects`, `max_body_bytes` (all `None`: the agent's defaults).
+    pub options: RequestOptions,
     /// What to check on the response (never empty).
     pub checks: Vec<Check>,
     /// The line of the path's item.
@@ -35,29 +77,65 @@ pub struct PathConfig {
 pub(crate) fn read_path(
     node: &Node,
     path: &str,
-    domain: Option<&url::Url>,
+    site: Site<'_>,
     p: &mut Problems,
 ) -> Option<PathConfig> {
-    let sec = Section::new(node, path, &["path", "method", "request_data", "checks"], p);
+    let sec = Section::new(node, path, &KEYS, p);
     sec.node()?;
-    let url_path = sec.req("path", p, reader::string);
-    let url = match (&url_path, domain, sec.get("path")) {
+    let url_path = if site.is_tcp() {
+        tcp_path(&sec, p)
+    } else {
+        sec.req("path", p, reader::string)
+    };
+    let url = match (&url_path, site.domain, sec.get("path")) {
         (Some(text), Some(domain), Some(at)) => join(domain, text, at, &sec.path("path"), p),
+        (Some(text), Some(domain), None) => domain.join(text).ok(),
         _ => None,
     };
     let method = sec.opt("method", p, method).unwrap_or(Method::Get);
     let request_data = sec
         .get("request_data")
         .and_then(|n| read_request_data(n, &sec.path("request_data"), p));
-    let checks = read_checks(&sec, p);
+    let options = options::read(&sec, site.lease, p);
+    let checks = read_checks(&sec, site.is_tcp(), p);
     Some(PathConfig {
         path: url_path?,
         url: url?,
         method,
         request_data,
+        options,
         checks,
         line: node.line,
     })
+}
+
+/// A tcp:// website's path: absent or "/"; HTTP-only keys are reported.
+fn tcp_path(sec: &Section<'_>, p: &mut Problems) -> Option<String> {
+    for key in HTTP_ONLY {
+        if let Some(n) = sec.get(key) {
+            p.error(
+                n,
+                &sec.path(key),
+                format!("`{key}` is for http(s) websites; a tcp:// website makes no HTTP request"),
+            );
+        }
+    }
+    let text = sec
+        .opt("path", p, reader::string)
+        .unwrap_or_else(|| "/".to_owned());
+    if text != "/"
+        && let Some(n) = sec.get("path")
+    {
+        p.error(
+            n,
+            &sec.path("path"),
+            format!(
+                "a tcp:// website has no paths: leave `path` out (or write \"/\"), got {text:?}"
+            ),
+        );
+        return None;
+    }
+    Some(text)
 }
 
 fn join(
@@ -68,7 +146,9 @@ fn join(
     p: &mut Problems,
 ) -> Option<url::Url> {
     match domain.join(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+        // A tcp:// website's only path is "/", which keeps its scheme; an http(s) one's paths
+        // may go to another http(s) URL, never leave HTTP.
+        Ok(url) if url.host().is_some() && is_http(&url) == is_http(domain) => Some(url),
         Ok(url) => {
             p.error(
                 at,
@@ -86,6 +166,10 @@ fn join(
             None
         }
     }
+}
+
+fn is_http(url: &url::Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
 }
 
 fn method(node: &Node, path: &str, p: &mut Problems) -> Option<Method> {
@@ -148,7 +232,7 @@ fn json(node: &Node, path: &str, p: &mut Problems) -> Option<serde_json::Value> 
         .ok()
 }
 
-fn read_checks(sec: &Section<'_>, p: &mut Problems) -> Vec<Check> {
+fn read_checks(sec: &Section<'_>, tcp: bool, p: &mut Problems) -> Vec<Check> {
     let path = sec.path("checks");
     let Some(node) = sec.required("checks", p) else {
         return Vec::new();
@@ -162,8 +246,24 @@ fn read_checks(sec: &Section<'_>, p: &mut Problems) -> Vec<Check> {
     items
         .iter()
         .enumerate()
-        .filter_map(|(k, n)| check(n, &index(&path, k), p))
+        .filter_map(|(k, n)| {
+            let at = index(&path, k);
+            check(n, &at, p).filter(|c| !tcp || fits_tcp(c, n, &at, p))
+        })
         .collect()
+}
+
+/// Whether `check` can run on a tcp:// website (reported when not).
+fn fits_tcp(check: &Check, node: &Node, path: &str, p: &mut Problems) -> bool {
+    if check.probe_kind() != ProbeKind::Http {
+        return true;
+    }
+    let message = format!(
+        "{} needs an HTTP request; a tcp:// website allows port-open and dns-resolves",
+        check.name()
+    );
+    p.error(node, path, message);
+    false
 }
 
 fn check(node: &Node, path: &str, p: &mut Problems) -> Option<Check> {

@@ -3,15 +3,17 @@
 //! Overrides fall back to `general` only when absent. The reference's "falsy" fallback
 //! (`frequency: "0m"` silently meaning "the general value") is gone: an explicit value is
 //! honoured, and a zero frequency or re-check delay is an error like any zero duration.
+//!
+//! A domain is an `http://` or `https://` URL, or (ours) `tcp://host:port` for a service that
+//! does not speak HTTP, checked with `port-open` and `dns-resolves`.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::alerts::{self, Channels, Recipient};
-use super::channels;
 use super::general::General;
-use super::paths::{self, PathConfig};
+use super::paths::{self, PathConfig, Site};
 use super::problem::Problems;
 use super::reader::{self, Section, index};
 use super::yaml::{Node, Value};
@@ -31,7 +33,7 @@ const KEYS: &[&str] = &[
 /// One monitored website, with the general defaults applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Website {
-    /// Normalised: `https://example.org` becomes `https://example.org/`.
+    /// Normalised: `https://example.org` becomes `https://example.org/`; or `tcp://host:port`.
     pub domain: url::Url,
     /// Check over IPv4.
     pub ipv4: bool,
@@ -62,10 +64,17 @@ impl Website {
     }
 }
 
+/// What every website is read against: the general defaults, the channels recipients may
+/// name, and the lease (`recurring_tasks.max_lock_seconds`) that bounds a path's `timeout`.
+pub(crate) struct Defaults<'a> {
+    pub general: &'a General,
+    pub channels: &'a Channels,
+    pub lease: Duration,
+}
+
 pub(crate) fn read_websites(
     node: &Node,
-    general: &General,
-    channels: &Channels,
+    defaults: &Defaults<'_>,
     p: &mut Problems,
 ) -> Vec<Website> {
     let Some(items) = reader::list(node, "websites", p) else {
@@ -74,19 +83,19 @@ pub(crate) fn read_websites(
     items
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| read_website(n, &index("websites", i), general, channels, p))
+        .filter_map(|(i, n)| read_website(n, &index("websites", i), defaults, p))
         .collect()
 }
 
 fn read_website(
     node: &Node,
     path: &str,
-    general: &General,
-    channels: &Channels,
+    defaults: &Defaults<'_>,
     p: &mut Problems,
 ) -> Option<Website> {
+    let (general, channels) = (defaults.general, defaults.channels);
     let sec = open_website(node, path, p)?;
-    let domain = sec.req("domain", p, channels::http_url);
+    let domain = sec.req("domain", p, site_url);
     let recipients = |key: &str, p: &mut Problems| {
         sec.get(key)
             .and_then(|n| alerts::recipients(n, &sec.path(key), channels, p))
@@ -117,14 +126,19 @@ fn read_website(
             .unwrap_or(general.retry_before_notification),
         add_alerts_recipients,
         overwrite_alerts_recipients,
-        paths: read_paths(&sec, domain.as_ref(), p),
+        paths: read_paths(&sec, domain.as_ref(), defaults.lease, p),
         domain: domain?,
         file: Arc::clone(&node.file),
         line: node.line,
     })
 }
 
-fn read_paths(sec: &Section<'_>, domain: Option<&url::Url>, p: &mut Problems) -> Vec<PathConfig> {
+fn read_paths(
+    sec: &Section<'_>,
+    domain: Option<&url::Url>,
+    lease: Duration,
+    p: &mut Problems,
+) -> Vec<PathConfig> {
     let path = sec.path("paths");
     let Some(node) = sec.required("paths", p) else {
         return Vec::new();
@@ -138,8 +152,44 @@ fn read_paths(sec: &Section<'_>, domain: Option<&url::Url>, p: &mut Problems) ->
     items
         .iter()
         .enumerate()
-        .filter_map(|(j, n)| paths::read_path(n, &index(&path, j), domain, p))
+        .filter_map(|(j, n)| paths::read_path(n, &index(&path, j), Site { domain, lease }, p))
         .collect()
+}
+
+/// An absolute http(s) URL with a host, or `tcp://host:port` (nothing after the port).
+fn site_url(node: &Node, path: &str, p: &mut Problems) -> Option<url::Url> {
+    let text = reader::non_empty(node, path, p)?;
+    let url = match url::Url::parse(text.trim()) {
+        Ok(url) => url,
+        Err(e) => {
+            p.error(node, path, format!("{text:?} is not a valid URL: {e}"));
+            return None;
+        }
+    };
+    let problem = match url.scheme() {
+        "http" | "https" if url.host().is_some() => return Some(url),
+        "tcp" if url.host().is_none() || url.port().is_none() => {
+            Some("a tcp:// domain needs a host and a port, e.g. \"tcp://mail.example.org:25\"")
+        }
+        "tcp"
+            if !matches!(url.path(), "" | "/")
+                || url.query().is_some()
+                || url.fragment().is_some() =>
+        {
+            Some("a tcp:// domain is only a host and a port, e.g. \"tcp://mail.example.org:25\"")
+        }
+        "tcp" => return Some(url),
+        _ => None,
+    };
+    let message = match problem {
+        Some(why) => format!("{text:?}: {why}"),
+        None => format!(
+            "{text:?} must be an http://, https:// or tcp:// URL (got scheme {:?})",
+            url.scheme()
+        ),
+    };
+    p.error(node, path, message);
+    None
 }
 
 fn open_website<'a>(node: &'a Node, path: &str, p: &mut Problems) -> Option<Section<'a>> {

@@ -17,16 +17,30 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 /// (version, description, SQL), in order.
 type Files = &'static [(i64, &'static str, &'static str)];
 
-const POSTGRES: Files = &[(
-    1,
-    "init",
-    include_str!("../../migrations/postgres/0001_init.sql"),
-)];
-const SQLITE: Files = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const POSTGRES: Files = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "request_options",
+        include_str!("../../migrations/postgres/0002_request_options.sql"),
+    ),
+];
+const SQLITE: Files = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "request_options",
+        include_str!("../../migrations/sqlite/0002_request_options.sql"),
+    ),
+];
 
 /// Where applied migrations are recorded.
 const TABLE: &str = "argos_migrations";

@@ -8,7 +8,8 @@ use serde::Serialize;
 /// One desired task from the config (built by `plan`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskSpec {
-    /// Stable identity: hex SHA-256 of (url, method, request_data, check, expected, ip_version).
+    /// Stable identity: hex SHA-256 of (url, method, request_data, check, expected, ip_version,
+    /// and request_options when set).
     pub key: String,
     /// Tasks sending the same request share a group; the agent sends it once.
     pub task_group: String,
@@ -22,6 +23,8 @@ pub struct TaskSpec {
     pub method: Method,
     /// JSON text `{"data","json","headers"}`, as the reference stores it.
     pub request_data: Option<String>,
+    /// JSON text of the path's [`argos_checks::RequestOptions`] (`None`: the agent's defaults).
+    pub request_options: Option<String>,
     /// Check name (`status-is`, ...).
     pub check: String,
     /// The check's expectation, as text.

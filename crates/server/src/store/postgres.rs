@@ -29,13 +29,13 @@ pub(super) async fn connect(url: &str, max: u32) -> Result<PgPool, sqlx::Error> 
 const SYNC_LOCK: i64 = 0x61_72_67_6f_73_01;
 
 const INSERT_TASKS: &str = "INSERT INTO argos_tasks (task_key, task_group, domain, netloc, url, method, \
-     request_data, check_name, expected, ip_version, frequency_s, recheck_delay_s, retry_before_notification, \
-     add_alerts_recipients, overwrite_alerts_recipients, next_run, created_at) \
-     SELECT task_key, task_group, domain, netloc, url, method, request_data, check_name, expected, ip_version, \
-       frequency_s, recheck_delay_s, retry_before_notification, add_alerts_recipients, \
+     request_data, request_options, check_name, expected, ip_version, frequency_s, recheck_delay_s, \
+     retry_before_notification, add_alerts_recipients, overwrite_alerts_recipients, next_run, created_at) \
+     SELECT task_key, task_group, domain, netloc, url, method, request_data, request_options, check_name, \
+       expected, ip_version, frequency_s, recheck_delay_s, retry_before_notification, add_alerts_recipients, \
        overwrite_alerts_recipients, $2, $2 \
      FROM jsonb_to_recordset($1) AS x(task_key text, task_group text, domain text, netloc text, url text, \
-       method text, request_data text, check_name text, expected text, ip_version text, \
+       method text, request_data text, request_options text, check_name text, expected text, ip_version text, \
        frequency_s double precision, recheck_delay_s double precision, retry_before_notification integer, \
        add_alerts_recipients text, overwrite_alerts_recipients text)";
 

@@ -16,8 +16,9 @@ macro_rules! task_view_cols {
 /// Columns of [`super::rows::wire_task`].
 macro_rules! wire_task_cols {
     () => {
-        "id, url, domain, ip_version, check_name, method, request_data, add_alerts_recipients, \
-         overwrite_alerts_recipients, expected, task_group, retry_before_notification, contiguous_failures"
+        "id, url, domain, ip_version, check_name, method, request_data, request_options, \
+         add_alerts_recipients, overwrite_alerts_recipients, expected, task_group, \
+         retry_before_notification, contiguous_failures"
     };
 }
 pub(crate) use wire_task_cols;

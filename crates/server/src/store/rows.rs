@@ -2,7 +2,7 @@
 //! `SqliteRow` (they differ only in how times and JSON are stored), and the mappers from rows
 //! to the domain types.
 
-use argos_checks::{IpVersion, Method, Severity, Status, Task};
+use argos_checks::{IpVersion, Method, RequestOptions, Severity, Status, Task};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -198,6 +198,12 @@ pub(crate) fn wire_task(r: &impl Cols, agent: &str, now: DateTime<Utc>) -> R<Tas
         contiguous_failures: r.int32("contiguous_failures")?,
         selected_at: Some(now),
         selected_by: Some(agent.to_owned()),
+        request_options: r
+            .opt_text("request_options")?
+            .map(|text| {
+                RequestOptions::from_text(&text).map_err(|e| bad("request_options", &e.to_string()))
+            })
+            .transpose()?,
     })
 }
 

@@ -58,10 +58,11 @@ fn ms(t: DateTime<Utc>) -> i64 {
 
 /// `sqlx::types::Json` encodes as TEXT on SQLite, which `json_each` reads.
 const INSERT_TASKS: &str = "INSERT INTO argos_tasks (task_key, task_group, domain, netloc, url, method, \
-     request_data, check_name, expected, ip_version, frequency_s, recheck_delay_s, retry_before_notification, \
-     add_alerts_recipients, overwrite_alerts_recipients, next_run, created_at) \
+     request_data, request_options, check_name, expected, ip_version, frequency_s, recheck_delay_s, \
+     retry_before_notification, add_alerts_recipients, overwrite_alerts_recipients, next_run, created_at) \
      SELECT value ->> 'task_key', value ->> 'task_group', value ->> 'domain', value ->> 'netloc', \
-       value ->> 'url', value ->> 'method', value ->> 'request_data', value ->> 'check_name', \
+       value ->> 'url', value ->> 'method', value ->> 'request_data', value ->> 'request_options', \
+       value ->> 'check_name', \
        value ->> 'expected', value ->> 'ip_version', value ->> 'frequency_s', value ->> 'recheck_delay_s', \
        value ->> 'retry_before_notification', value ->> 'add_alerts_recipients', \
        value ->> 'overwrite_alerts_recipients', $2, $2 \

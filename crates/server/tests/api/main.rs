@@ -5,6 +5,7 @@
 mod helpers;
 
 mod agent_api;
+mod checks;
 mod e2e;
 mod pages;
 mod python_agent;

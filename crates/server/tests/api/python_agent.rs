@@ -99,3 +99,38 @@ async fn two_hundred_sites_all_ok_with_the_python_agent() {
     })
     .await;
 }
+
+/// Our checks and request options reach the Python agent too (it ignores the options field):
+/// the checks it knows still run, the ones it does not are `unknown`, and nothing breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_python_agent_leaves_our_checks_unknown_and_runs_its_own() {
+    let Some(exe) = python_agent() else { return };
+    let port = spawn_http(site()).await.port();
+    let websites = format!(
+        r#"  - domain: "http://127.0.0.1:{port}"
+    paths:
+      - path: "/"
+        timeout: "5s"
+        follow_redirects: 3
+        checks:
+          - status-is: 200
+          - response-time: {{warning: "10s"}}
+          - dns-resolves: true
+  - domain: "tcp://127.0.0.1:{port}"
+    paths:
+      - checks:
+          - port-open: true
+"#
+    );
+    with_app(Backend::Sqlite, &websites, |app| async move {
+        let mut agent = spawn_python(&exe, &app);
+        app.wait_all_checked(Duration::from_secs(60)).await;
+        agent.kill().await.unwrap();
+        assert_eq!(
+            app.get_json("/api/severities").await,
+            json!({"ok": 1, "warning": 0, "critical": 0, "unknown": 3})
+        );
+        app.stop().await;
+    })
+    .await;
+}

@@ -21,7 +21,10 @@ async fn a_reload_applies_changes_and_an_invalid_config_is_refused_keeping_the_r
         let good = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, good.replace("status-is: 200", "status-is: 2000")).unwrap();
         let err = app::reload(&app.state, true).await.unwrap_err().to_string();
-        assert!(err.contains("config.yaml:") && err.contains("status-is"), "{err}");
+        assert!(
+            err.contains("config.yaml:") && err.contains("status-is"),
+            "{err}"
+        );
         assert_eq!(app.get_json("/api/severities").await["unknown"], 4);
 
         // A valid file with one more site: added, the others unchanged.
@@ -46,7 +49,12 @@ async fn the_embedded_agent_checks_everything_on_its_own() {
     let url = format!("sqlite:///{}", dir.path().join("argos.db").display());
     let path = dir.path().join("config.yaml");
     std::fs::write(&path, config_yaml(&url, &many_sites(port, 5))).unwrap();
-    let opts = ServeOptions { host: "127.0.0.1".into(), port: 0, embedded_agent: true, strict: true };
+    let opts = ServeOptions {
+        host: "127.0.0.1".into(),
+        port: 0,
+        embedded_agent: true,
+        strict: true,
+    };
     let app = App::build(load(&path), &opts).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -56,15 +64,39 @@ async fn the_embedded_agent_checks_everything_on_its_own() {
     let client = reqwest::Client::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let counts: serde_json::Value = client.get(format!("{base}/api/severities")).send().await.unwrap().json().await.unwrap();
+        let counts: serde_json::Value = client
+            .get(format!("{base}/api/severities"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if counts == json!({"ok": 10, "warning": 0, "critical": 0, "unknown": 0}) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the embedded agent did not check everything: {counts}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the embedded agent did not check everything: {counts}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let agents: serde_json::Value = client.get(format!("{base}/api/app/agents")).send().await.unwrap().json().await.unwrap();
-    assert!(agents["agents"].as_object().unwrap().keys().any(|k| k.starts_with("embedded@")), "{agents}");
+    let agents: serde_json::Value = client
+        .get(format!("{base}/api/app/agents"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        agents["agents"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.starts_with("embedded@")),
+        "{agents}"
+    );
     let _ = tx.send(());
     server.await.unwrap().unwrap();
 }

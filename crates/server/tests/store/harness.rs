@@ -28,7 +28,9 @@ where
     Fut: Future<Output = ()>,
 {
     argos_testkit::postgres::with_database(|url| async move {
-        let store = Store::connect(&url, 8).await.expect("connecting to the test database");
+        let store = Store::connect(&url, 8)
+            .await
+            .expect("connecting to the test database");
         store.migrate().await.expect("migrating PostgreSQL");
         test(store).await;
     })
@@ -56,6 +58,7 @@ pub fn spec(url: &str, check: &str) -> TaskSpec {
         url: url.to_owned(),
         method: Method::Get,
         request_data: None,
+        request_options: None,
         check: check.to_owned(),
         expected: "200".to_owned(),
         ip_version: IpVersion::V4,

@@ -15,6 +15,7 @@ contract!(
     lease_respects_live_leases_and_rehands_expired_ones,
     lease_limit_counts_groups_earliest_first,
     lease_fills_the_wire_task,
+    lease_carries_request_options_only_when_set,
     concurrent_agents_never_share_a_task,
 );
 
@@ -227,6 +228,26 @@ async fn lease_fills_the_wire_task(store: Store) {
         (json["ip_version"].as_str(), json["method"].as_str()),
         (Some("6"), Some("POST"))
     );
+}
+
+async fn lease_carries_request_options_only_when_set(store: Store) {
+    let plain = spec("https://opts.example/", "status-is");
+    let mut with = spec("https://opts.example/slow", "status-is");
+    with.request_options = Some(r#"{"timeout_ms":30000,"follow_redirects":3}"#.into());
+    store.sync_tasks(&[plain, with], at(0)).await.unwrap();
+    let mut tasks = lease_all(&store, "agent-1", at(1)).await;
+    tasks.sort_by(|a, b| a.url.cmp(&b.url));
+    assert_eq!(tasks[0].request_options, None);
+    let options = tasks[1]
+        .request_options
+        .expect("the options are leased with the task");
+    assert_eq!(
+        (options.timeout_ms, options.follow_redirects),
+        (Some(30_000), Some(3))
+    );
+    // A task without options is the reference's JSON: no `request_options` key at all.
+    let json = serde_json::to_value(&tasks[0]).unwrap();
+    assert!(json.get("request_options").is_none(), "{json}");
 }
 
 /// 500 due single-task groups, 8 agents leasing 7 groups at a time, all at once.

@@ -1,5 +1,8 @@
 //! Durations as Argos Panoptès writes them (durations-nlp syntax, reference §1.2).
 //!
+//! It lives in this crate, not in the server's config, because check expectations hold
+//! durations too (`response-time: {warning: 500ms}`) and are parsed here.
+//!
 //! A duration is one or more `<number><unit>` tokens, separated by spaces, tabs, commas or the
 //! word `and`: `"5m"`, `"1h30m"`, `"2 days"`, `"1 minute and 30 seconds"`, `"1.5m"`. Units are
 //! case-sensitive (`m` is a minute, `M` a month). Unlike the reference, a number without a

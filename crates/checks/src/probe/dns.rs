@@ -1,0 +1,63 @@
+//! The DNS probe: the addresses a host name resolves to in the task's family (A records for
+//! IPv4 tasks, AAAA for IPv6), through the system resolver as every other probe uses it.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use super::resolve::lookup;
+use super::tcp::Endpoint;
+use super::timing::Timings;
+use super::{FetchError, Probe};
+use crate::wire::IpVersion;
+
+/// What a name resolved to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// The name looked up.
+    pub host: String,
+    /// The family looked up.
+    pub ip_version: IpVersion,
+    /// Its addresses in that family (never empty), in the resolver's order, without duplicates.
+    pub addresses: Vec<IpAddr>,
+    /// The lookup's duration (`dns` and `total`).
+    pub timings: Timings,
+}
+
+impl Probe {
+    /// Resolves `endpoint.host` in `endpoint.ip_version`. Never panics.
+    ///
+    /// # Errors
+    /// A [`FetchError`] (`dns` or `timeout`) when there is no address of the family.
+    #[tracing::instrument(skip_all, fields(host = %endpoint.host))]
+    pub async fn lookup(&self, endpoint: &Endpoint) -> Result<Resolved, FetchError> {
+        let deadline = self.deadline(&endpoint.options);
+        let started = Instant::now();
+        let found = tokio::time::timeout(deadline, lookup(&endpoint.host, endpoint.ip_version));
+        let result = match found.await {
+            Ok(Ok(addrs)) => Ok(addrs.into_iter().map(|a| a.ip()).collect()),
+            Ok(Err(e)) => Err(FetchError::new("dns", e.to_string())),
+            Err(_) => Err(FetchError::new(
+                "timeout",
+                format!("{} did not resolve within {deadline:?}", endpoint.host),
+            )),
+        };
+        let took = started.elapsed();
+        let timings = Timings {
+            dns: Some(took),
+            total: took,
+            ..Timings::default()
+        };
+        match result {
+            Ok(addresses) => Ok(Resolved {
+                host: endpoint.host.clone(),
+                ip_version: endpoint.ip_version,
+                addresses,
+                timings,
+            }),
+            Err(mut e) => {
+                e.timings = timings;
+                Err(e)
+            }
+        }
+    }
+}

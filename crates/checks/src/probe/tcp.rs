@@ -1,0 +1,154 @@
+//! The TCP probe: can a connection to `host:port` be opened? The connection is closed at once;
+//! nothing is sent.
+//!
+//! Each address of the task's family is tried in the resolver's order until one accepts, all
+//! within the probe's deadline; the last failure is the one reported.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use super::resolve::lookup;
+use super::timing::Timings;
+use super::{FetchError, Probe};
+use crate::options::RequestOptions;
+use crate::wire::IpVersion;
+
+/// Where a TCP or DNS probe goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// A host name or an IP address (without brackets).
+    pub host: String,
+    /// The port (not used by DNS lookups).
+    pub port: u16,
+    /// The family to use.
+    pub ip_version: IpVersion,
+    /// The path's options (only `timeout` applies).
+    pub options: RequestOptions,
+}
+
+impl Endpoint {
+    /// The host and port of `url` (the scheme's default port when none is written).
+    ///
+    /// # Errors
+    /// When `url` has no host, or no port and a scheme without a default one.
+    pub fn from_url(
+        url: &url::Url,
+        ip_version: IpVersion,
+        options: RequestOptions,
+    ) -> Result<Endpoint, String> {
+        let host = match url.host() {
+            Some(url::Host::Domain(name)) => name.to_owned(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err(format!("{url} has no host")),
+        };
+        let port = match (url.port_or_known_default(), url.scheme()) {
+            (Some(port), _) => port,
+            (None, "tcp") => return Err(format!("{url} has no port")),
+            // A DNS lookup needs no port; a TCP connect on such a URL was refused by config.
+            (None, _) => 0,
+        };
+        Ok(Endpoint {
+            host,
+            port,
+            ip_version,
+            options,
+        })
+    }
+
+    /// `host:port`, with brackets around an IPv6 address.
+    pub fn authority(&self) -> String {
+        match self.host.parse::<IpAddr>() {
+            Ok(IpAddr::V6(ip)) => format!("[{ip}]:{}", self.port),
+            _ => format!("{}:{}", self.host, self.port),
+        }
+    }
+}
+
+/// An open connection (already closed again).
+#[derive(Debug, Clone)]
+pub struct Connected {
+    /// The address that accepted.
+    pub address: SocketAddr,
+    /// DNS (for a host name), connect and total.
+    pub timings: Timings,
+}
+
+impl Probe {
+    /// Opens (and closes) a TCP connection to `endpoint`. Never panics.
+    ///
+    /// # Errors
+    /// A [`FetchError`] (`dns`, `connect` or `timeout`) when no address accepts.
+    #[tracing::instrument(skip_all, fields(endpoint = %endpoint.authority()))]
+    pub async fn connect(&self, endpoint: &Endpoint) -> Result<Connected, FetchError> {
+        let deadline = self.deadline(&endpoint.options);
+        let started = Instant::now();
+        let mut timings = Timings::default();
+        let attempt = tokio::time::timeout(deadline, open(endpoint, &mut timings));
+        let result = match attempt.await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::new(
+                "timeout",
+                format!(
+                    "no connection to {} within {deadline:?}",
+                    endpoint.authority()
+                ),
+            )),
+        };
+        timings.total = started.elapsed();
+        result
+            .map(|address| Connected { address, timings })
+            .map_err(|mut e| {
+                e.timings = timings;
+                e
+            })
+    }
+}
+
+async fn open(endpoint: &Endpoint, timings: &mut Timings) -> Result<SocketAddr, FetchError> {
+    let addresses = match endpoint.host.parse::<IpAddr>() {
+        Ok(ip) if family_of(ip) == endpoint.ip_version => vec![SocketAddr::new(ip, endpoint.port)],
+        Ok(ip) => {
+            let message = format!("{ip} is not an IPv{} address", endpoint.ip_version.as_str());
+            return Err(FetchError::new("connect", message));
+        }
+        Err(_) => {
+            let started = Instant::now();
+            let found = lookup(&endpoint.host, endpoint.ip_version).await;
+            timings.dns = Some(started.elapsed());
+            let found = found.map_err(|e| FetchError::new("dns", e.to_string()))?;
+            found
+                .into_iter()
+                .map(|a| SocketAddr::new(a.ip(), endpoint.port))
+                .collect()
+        }
+    };
+    let started = Instant::now();
+    let mut last = None;
+    for address in addresses {
+        match tokio::net::TcpStream::connect(address).await {
+            Ok(_stream) => {
+                timings.connect = Some(started.elapsed());
+                return Ok(address);
+            }
+            Err(e) => last = Some(connect_error(address, &e)),
+        }
+    }
+    Err(last.unwrap_or_else(|| FetchError::new("connect", "no address to connect to".into())))
+}
+
+fn connect_error(address: SocketAddr, err: &std::io::Error) -> FetchError {
+    let reason = if err.kind() == std::io::ErrorKind::TimedOut {
+        "timeout"
+    } else {
+        "connect"
+    };
+    FetchError::new(reason, format!("cannot connect to {address}: {err}"))
+}
+
+fn family_of(ip: IpAddr) -> IpVersion {
+    match ip {
+        IpAddr::V4(_) => IpVersion::V4,
+        IpAddr::V6(_) => IpVersion::V6,
+    }
+}
