@@ -29,10 +29,11 @@ pub struct Timing<'a> {
 
 /// The next run time and the new `already_retried` flag, after a result of `severity` at `now`.
 pub fn next_run(t: &Timing<'_>, severity: Severity, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
-    if severity != Severity::Ok && !t.already_retried {
-        if let Some(delay) = t.recheck_delay_s.filter(|d| *d > 0.0) {
-            return (now + millis(delay), true);
-        }
+    if severity != Severity::Ok
+        && !t.already_retried
+        && let Some(delay) = t.recheck_delay_s.filter(|d| *d > 0.0)
+    {
+        return (now + millis(delay), true);
     }
     (
         next_on_grid(t.frequency_s, offset_ms(t.task_group), now),
