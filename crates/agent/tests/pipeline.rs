@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use argos_agent::{RunOptions, SourceError, TaskSource, run};
 use argos_checks::probe::{Probe, ProbeOptions};
-use argos_checks::{AgentResult, IpVersion, Method, Task};
+use argos_checks::{AgentResult, Task};
 use axum::Router;
 
 /// Hands out `tasks` once, fails the first `fail_reports` reports, records what lands.
@@ -36,26 +36,9 @@ impl TaskSource for FakeServer {
     }
 }
 
+/// Distinct URLs give one request group per task.
 fn task(id: i64, url: &str) -> Task {
-    Task {
-        id,
-        url: url.to_owned(),
-        domain: url.to_owned(),
-        ip_version: IpVersion::V4,
-        check: "status-is".into(),
-        method: Method::Get,
-        request_data: None,
-        add_alerts_recipients: None,
-        overwrite_alerts_recipients: None,
-        expected: "200".into(),
-        // One group per task: each is its own request.
-        task_group: format!("g{id}"),
-        retry_before_notification: 0,
-        contiguous_failures: 0,
-        selected_at: None,
-        selected_by: None,
-        request_options: None,
-    }
+    Task::get(id, url, "status-is", "200")
 }
 
 async fn target(in_flight: Arc<AtomicUsize>, peak: Arc<AtomicUsize>) -> u16 {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use argos_checks::group::run_group;
 use argos_checks::probe::{Probe, ProbeOptions};
-use argos_checks::{IpVersion, Method, Status, Task};
+use argos_checks::{Status, Task};
 use futures_util::future::join_all;
 
 fn main() {
@@ -84,26 +84,8 @@ async fn measure(port: u16, checks: u64, hold: u64) {
         2 * checks
     );
 }
-
 fn task(id: u64, url: &str, check: &str, expected: &str) -> Task {
-    Task {
-        id: i64::try_from(id).unwrap_or(i64::MAX),
-        url: url.to_owned(),
-        domain: url.to_owned(),
-        ip_version: IpVersion::V4,
-        check: check.to_owned(),
-        method: Method::Get,
-        request_data: None,
-        add_alerts_recipients: None,
-        overwrite_alerts_recipients: None,
-        expected: expected.to_owned(),
-        task_group: String::new(),
-        retry_before_notification: 0,
-        contiguous_failures: 0,
-        selected_at: None,
-        selected_by: None,
-        request_options: None,
-    }
+    Task::get(i64::try_from(id).unwrap_or(i64::MAX), url, check, expected)
 }
 
 /// `VmHWM` (peak) and `VmRSS` (now), as the kernel reports them.

@@ -189,26 +189,8 @@ fn parse_request_data(text: &str) -> Result<RequestData, Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     pub(crate) fn task(id: i64, url: &str, check: &str, expected: &str) -> Task {
-        Task {
-            id,
-            url: url.to_owned(),
-            domain: url.to_owned(),
-            ip_version: IpVersion::V4,
-            check: check.to_owned(),
-            method: Method::Get,
-            request_data: None,
-            add_alerts_recipients: None,
-            overwrite_alerts_recipients: None,
-            expected: expected.to_owned(),
-            task_group: String::new(),
-            retry_before_notification: 0,
-            contiguous_failures: 0,
-            selected_at: None,
-            selected_by: None,
-            request_options: None,
-        }
+        Task::get(id, url, check, expected)
     }
 
     #[test]

@@ -247,6 +247,31 @@ pub struct Task {
     pub request_options: Option<RequestOptions>,
 }
 
+impl Task {
+    /// A GET task over IPv4 with no request data, options or lease: what tests, examples and
+    /// one-off runs need. `task_group` is left empty (agents recompute groups themselves).
+    pub fn get(id: i64, url: &str, check: &str, expected: &str) -> Task {
+        Task {
+            id,
+            url: url.to_owned(),
+            domain: url.to_owned(),
+            ip_version: IpVersion::V4,
+            check: check.to_owned(),
+            method: Method::Get,
+            request_data: None,
+            add_alerts_recipients: None,
+            overwrite_alerts_recipients: None,
+            expected: expected.to_owned(),
+            task_group: String::new(),
+            retry_before_notification: 0,
+            contiguous_failures: 0,
+            selected_at: None,
+            selected_by: None,
+            request_options: None,
+        }
+    }
+}
+
 /// One result as posted by an agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentResult {

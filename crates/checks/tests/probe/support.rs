@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use argos_checks::probe::{Probe, ProbeOptions};
-use argos_checks::{AgentResult, IpVersion, Method, Task};
+use argos_checks::{AgentResult, Task};
 use std::convert::Infallible;
 
 use axum::Router;
@@ -17,24 +17,7 @@ use futures_util::{StreamExt, stream};
 
 /// A task for `url` with `check: expected`, IPv4, GET.
 pub fn task(id: i64, url: &str, check: &str, expected: &str) -> Task {
-    Task {
-        id,
-        url: url.to_owned(),
-        domain: url.to_owned(),
-        ip_version: IpVersion::V4,
-        check: check.to_owned(),
-        method: Method::Get,
-        request_data: None,
-        add_alerts_recipients: None,
-        overwrite_alerts_recipients: None,
-        expected: expected.to_owned(),
-        task_group: String::new(),
-        retry_before_notification: 0,
-        contiguous_failures: 0,
-        selected_at: None,
-        selected_by: None,
-        request_options: None,
-    }
+    Task::get(id, url, check, expected)
 }
 
 /// A probe with default options, also trusting `extra_pem` roots.
