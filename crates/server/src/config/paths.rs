@@ -267,30 +267,14 @@ fn fits_tcp(check: &Check, node: &Node, path: &str, p: &mut Problems) -> bool {
 }
 
 fn check(node: &Node, path: &str, p: &mut Problems) -> Option<Check> {
-    let entry = match &node.value {
-        Value::Map(entries) if entries.len() == 1 => &entries[0],
-        Value::Map(entries) => {
-            let names: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-            let message = format!(
-                "one check per item (`- <check>: <expected>`); this item has {} keys ({}): start each with its own `-`",
-                names.len(),
-                names.join(", ")
-            );
-            p.error(node, path, message);
-            return None;
-        }
-        _ => {
-            p.error(
-                node,
-                path,
-                format!(
-                    "expected `<check>: <expected>` (e.g. `status-is: 200`), got {}",
-                    node.kind()
-                ),
-            );
-            return None;
-        }
-    };
+    let entry = reader::one_key_item(
+        node,
+        path,
+        "check",
+        "<check>: <expected>",
+        "status-is: 200",
+        p,
+    )?;
     let expected = json(&entry.value, path, p)?;
     Check::from_config(&entry.key, &expected)
         .map_err(|e| p.error(node, path, e.to_string()))

@@ -285,3 +285,34 @@ pub(crate) fn strings(node: &Node, path: &str, p: &mut Problems) -> Option<Vec<S
             .collect(),
     )
 }
+
+/// A list item written `- <key>: <value>` (a check, an SSL threshold): its one entry. A map
+/// with several keys (the reference silently dropped all but the first) or any other node is
+/// a problem that shows the expected `form` and an `example`.
+pub(crate) fn one_key_item<'a>(
+    node: &'a Node,
+    path: &str,
+    what: &str,
+    form: &str,
+    example: &str,
+    p: &mut Problems,
+) -> Option<&'a Entry> {
+    match &node.value {
+        Value::Map(entries) if entries.len() == 1 => Some(&entries[0]),
+        Value::Map(entries) => {
+            let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+            let message = format!(
+                "one {what} per item (`- {form}`); this item has {} keys ({}): start each with its own `-`",
+                keys.len(),
+                keys.join(", ")
+            );
+            p.error(node, path, message);
+            None
+        }
+        _ => {
+            let message = format!("expected `{form}` (e.g. `{example}`), got {}", node.kind());
+            p.error(node, path, message);
+            None
+        }
+    }
+}

@@ -86,30 +86,14 @@ pub(crate) fn read_ssl(node: &Node, p: &mut Problems) -> Ssl {
 
 /// One `- "<duration>": <severity>` item.
 fn threshold(node: &Node, path: &str, p: &mut Problems) -> Option<Threshold> {
-    let entry = match &node.value {
-        Value::Map(entries) if entries.len() == 1 => &entries[0],
-        Value::Map(entries) => {
-            let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-            let message = format!(
-                "one threshold per item, `\"<duration>\": <severity>`; found {} keys ({})",
-                keys.len(),
-                keys.join(", ")
-            );
-            p.error(node, path, message);
-            return None;
-        }
-        _ => {
-            p.error(
-                node,
-                path,
-                format!(
-                    "expected `\"<duration>\": <severity>` (e.g. `\"5d\": warning`), got {}",
-                    node.kind()
-                ),
-            );
-            return None;
-        }
-    };
+    let entry = reader::one_key_item(
+        node,
+        path,
+        "threshold",
+        "\"<duration>\": <severity>",
+        "\"5d\": warning",
+        p,
+    )?;
     let key = Node {
         value: Value::Str(entry.key.clone()),
         file: node.file.clone(),
