@@ -61,6 +61,10 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// PostgreSQL advisory-lock key of the maintenance round ("argos-mt" in ASCII): replicas
+/// sharing one database run it in turn, never together.
+pub const MAINTENANCE_LOCK: i64 = 0x6172_676f_732d_6d74;
+
 /// Connection pool to one backend. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {

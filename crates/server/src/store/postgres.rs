@@ -266,3 +266,22 @@ fn bind_time(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 read_queries!(PgPool, bind_time, q::DOMAINS_PAGE_PG, q::DOMAIN_TASKS_PG);
+
+/// Deletes old results, unless another replica is doing it right now (then `Ok(0)`): the
+/// transaction-scoped advisory lock is released at commit, even if this process dies.
+pub(super) async fn purge_results(pool: &PgPool, older_than: DateTime<Utc>) -> Result<u64, Error> {
+    let mut tx = pool.begin().await?;
+    let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(super::MAINTENANCE_LOCK)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !locked {
+        return Ok(0);
+    }
+    let done = sqlx::query(q::PURGE_RESULTS)
+        .bind(older_than)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}

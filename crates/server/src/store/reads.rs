@@ -100,17 +100,6 @@ macro_rules! read_queries {
             Ok(rows::result_view(&row.ok_or(Error::NotFound)?)?)
         }
 
-        pub(super) async fn purge_results(
-            pool: &$Pool,
-            older_than: DateTime<Utc>,
-        ) -> Result<u64, Error> {
-            let done = sqlx::query(q::PURGE_RESULTS)
-                .bind($time(older_than))
-                .execute(pool)
-                .await?;
-            Ok(done.rows_affected())
-        }
-
         pub(super) async fn reschedule_non_ok(
             pool: &$Pool,
             now: DateTime<Utc>,

@@ -236,3 +236,15 @@ read_queries!(
     q::DOMAINS_PAGE_SQLITE,
     q::DOMAIN_TASKS_SQLITE
 );
+
+/// Deletes old results. SQLite has a single writer, so there is no second replica to keep out.
+pub(super) async fn purge_results(
+    pool: &SqlitePool,
+    older_than: DateTime<Utc>,
+) -> Result<u64, Error> {
+    let done = sqlx::query(q::PURGE_RESULTS)
+        .bind(ms(older_than))
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -379,3 +379,36 @@ async fn reschedule_non_ok_makes_them_due(store: Store) {
     );
     assert!(store.domain_tasks("ok.example").await.unwrap()[0].next_run > at(2));
 }
+
+/// PostgreSQL only: while another replica holds the maintenance lock, a purge skips its turn
+/// (0 deleted) and the results stay; once the lock is released, the next round purges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_purge_skips_while_another_replica_holds_the_maintenance_lock() {
+    use sqlx::Connection;
+    argos_testkit::postgres::with_database(|url| async move {
+        let store = Store::connect(&url, 4).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+            .sync_tasks(&[spec("https://a.example/", "status-is")], at(0))
+            .await
+            .unwrap();
+        let a = lease_all(&store, "a", at(0)).await[0].id;
+        store
+            .ingest("a", &[finished(a, Severity::Ok)], at(1))
+            .await
+            .unwrap();
+        run_once(&store, a, Severity::Ok, at(3601)).await;
+
+        let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+        let mut held = other.begin().await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(argos_server::store::MAINTENANCE_LOCK)
+            .execute(&mut *held)
+            .await
+            .unwrap();
+        assert_eq!(store.purge_results(at(100_000)).await.unwrap(), 0);
+        held.commit().await.unwrap();
+        assert_eq!(store.purge_results(at(100_000)).await.unwrap(), 1);
+    })
+    .await;
+}
