@@ -7,7 +7,7 @@
 //!   cargo run --release -p argos-server --example bench            # + PostgreSQL and the Python baseline
 //! ```
 //!
-//! 1. Config reload at scale: a 10,000-website config (2 checks per path, IPv4 and IPv6:
+//! 1. Config reload at scale: a 10,000-website config (10,000 hosts, 2 checks per path, IPv4 and IPv6:
 //!    40,000 tasks): load + validate, plan, first sync, unchanged re-sync, one-site change.
 //! 2. Cold run: 1,200 websites × 2 checks (2,400 checks, 1,200 requests) against a loopback
 //!    server answering in 20 ms: time from start until every task has a result, with our agent,
@@ -34,9 +34,13 @@ fn config_text(db_url: &str, websites: &str, ipv6: bool) -> String {
     )
 }
 
-fn sites(n: usize, host: &str, salt: &str) -> String {
+/// `n` websites with two checks each; `{i}` in `domain` is replaced by the site's number.
+fn sites(n: usize, domain: &str) -> String {
     (0..n)
-        .map(|i| format!("  - domain: \"http://{host}/site{i}/\"\n    paths:\n      - path: \"page{salt}\"\n        checks:\n          - status-is: 200\n          - body-contains: \"ok\"\n"))
+        .map(|i| {
+            let domain = domain.replace("{i}", &i.to_string());
+            format!("  - domain: \"{domain}\"\n    paths:\n      - path: \"page\"\n        checks:\n          - status-is: 200\n          - body-contains: \"ok\"\n")
+        })
         .collect()
 }
 
@@ -48,7 +52,11 @@ async fn reload_figures(label: &str, db_url: &str, dir: &Path) {
     let path = dir.join(format!("big-{label}.yaml"));
     std::fs::write(
         &path,
-        config_text(db_url, &sites(10_000, "bench.invalid", ""), true),
+        config_text(
+            db_url,
+            &sites(10_000, "http://site{i}.bench.invalid/"),
+            true,
+        ),
     )
     .unwrap();
     let t = Instant::now();
@@ -95,6 +103,46 @@ async fn reload_figures(label: &str, db_url: &str, dir: &Path) {
         "reload, {label}: full reload (load + plan + unchanged sync) = {}",
         secs(load + planned + again_t)
     );
+    page_figures(label, &store).await;
+}
+
+/// What the pages ask of the store with 40,000 tasks: median of 20 runs each.
+async fn page_figures(label: &str, store: &Store) {
+    use argos_server::store::DomainFilter;
+    let mut times = Vec::new();
+    let cases = [
+        ("dashboard counts", 0),
+        ("domains page 1 (100 rows)", 1),
+        ("domains page 50, not-ok filter", 2),
+    ];
+    for (name, page) in cases {
+        let mut runs = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            match page {
+                0 => drop(store.severity_counts().await.unwrap()),
+                1 => drop(
+                    store
+                        .domains_page(DomainFilter::All, None, 0, 100)
+                        .await
+                        .unwrap(),
+                ),
+                _ => drop(
+                    store
+                        .domains_page(DomainFilter::NotOk, None, 4_900, 100)
+                        .await
+                        .unwrap(),
+                ),
+            }
+            runs.push(t.elapsed());
+        }
+        runs.sort();
+        times.push(format!(
+            "{name} {:.1} ms",
+            runs[runs.len() / 2].as_secs_f64() * 1000.0
+        ));
+    }
+    println!("pages, {label}, 40000 tasks: {}", times.join(" | "));
 }
 
 async fn slow_site() -> u16 {
@@ -123,7 +171,11 @@ async fn cold_run(label: &str, dir: &Path, port: u16, python: Option<&str>) -> O
     let url = format!("sqlite:///{}", db.display());
     std::fs::write(
         &path,
-        config_text(&url, &sites(1_200, &format!("127.0.0.1:{port}"), ""), false),
+        config_text(
+            &url,
+            &sites(1_200, &format!("http://127.0.0.1:{port}/site{{i}}/")),
+            false,
+        ),
     )
     .unwrap();
     let cfg = config::load(&path, &LoadOptions::default()).unwrap();

@@ -42,11 +42,13 @@ macro_rules! result_cols {
 macro_rules! domain_filter {
     () => {
         "($1 = 'all' OR ($1 = 'not-ok' AND severity <> 'ok') OR severity = $1) \
-         AND lower(netloc) LIKE $2 ESCAPE '\\'"
+         AND ($2 = '%' OR lower(netloc) LIKE $2 ESCAPE '\\')"
     };
 }
 
-/// One page of domains. `mask` has one bit per severity present (see `rows::domain_row`);
+/// One page of domains. `mask` has one bit per severity present (see `rows::domain_row`),
+/// summed from one `max` per bit rather than `sum(DISTINCT …)`, which would force PostgreSQL
+/// to sort every task instead of hashing them (see the bench: 40,000 tasks, 10,000 hosts);
 /// `worst_rank` follows `Severity::rank`. `$collate` makes the netloc order bytewise on both
 /// backends (PostgreSQL would otherwise follow the database's locale).
 macro_rules! domains_page {
@@ -55,8 +57,10 @@ macro_rules! domains_page {
             "SELECT netloc, \
                CAST(max(CASE severity WHEN 'critical' THEN 3 WHEN 'unknown' THEN 2 \
                                       WHEN 'warning' THEN 1 ELSE 0 END) AS BIGINT) AS worst_rank, \
-               CAST(sum(DISTINCT CASE severity WHEN 'critical' THEN 8 WHEN 'unknown' THEN 4 \
-                                               WHEN 'warning' THEN 2 ELSE 1 END) AS BIGINT) AS mask, \
+               CAST(max(CASE severity WHEN 'critical' THEN 8 ELSE 0 END) \
+                  + max(CASE severity WHEN 'unknown' THEN 4 ELSE 0 END) \
+                  + max(CASE severity WHEN 'warning' THEN 2 ELSE 0 END) \
+                  + max(CASE severity WHEN 'ok' THEN 1 ELSE 0 END) AS BIGINT) AS mask, \
                count(*) AS tasks, max(last_run) AS last_check \
              FROM argos_tasks WHERE ",
             domain_filter!(),
@@ -70,8 +74,10 @@ pub(crate) const DOMAINS_PAGE_PG: &str = domains_page!("COLLATE \"C\"");
 pub(crate) const DOMAINS_PAGE_SQLITE: &str = domains_page!("COLLATE BINARY");
 
 pub(crate) const DOMAINS_TOTALS: &str = concat!(
-    "SELECT count(DISTINCT netloc) AS domains, count(*) AS tasks FROM argos_tasks WHERE ",
-    domain_filter!()
+    "SELECT count(*) AS domains, CAST(coalesce(sum(n), 0) AS BIGINT) AS tasks \
+     FROM (SELECT count(*) AS n FROM argos_tasks WHERE ",
+    domain_filter!(),
+    " GROUP BY netloc) AS per_domain"
 );
 
 macro_rules! domain_tasks {
