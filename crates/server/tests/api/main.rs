@@ -5,6 +5,7 @@
 mod helpers;
 
 mod agent_api;
+mod browser;
 mod checks;
 mod e2e;
 mod pages;
