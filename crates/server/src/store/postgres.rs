@@ -67,6 +67,21 @@ pub(super) async fn sync_tasks(
         .map(rows::current)
         .collect::<Result<Vec<_>, _>>()?;
     let plan = sync::diff(current, desired);
+    // Ingest locks tasks in id order; taking every row this sync changes in the same order,
+    // up front, means the two can wait for each other but never deadlock.
+    let mut touched: Vec<i64> = plan
+        .update
+        .iter()
+        .map(|(id, _)| *id)
+        .chain(plan.delete.iter().copied())
+        .collect();
+    if !touched.is_empty() {
+        touched.sort_unstable();
+        sqlx::query("SELECT id FROM argos_tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(&touched)
+            .execute(&mut *tx)
+            .await?;
+    }
     for chunk in plan.insert.chunks(BATCH) {
         let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(*s)).collect();
         sqlx::query(INSERT_TASKS)

@@ -6,7 +6,7 @@ use argos_checks::Severity;
 use argos_server::store::{Error, Store, SyncStats, TaskSpec};
 use chrono::Duration;
 
-use crate::harness::{at, id_of, lease_all, run_once, spec};
+use crate::harness::{at, finished, id_of, lease_all, run_once, spec};
 
 contract!(
     migrate_twice_is_idempotent,
@@ -15,6 +15,7 @@ contract!(
     sync_brings_next_run_forward_when_frequency_shrinks,
     sync_keeps_the_first_of_duplicated_keys,
     sync_of_40000_tasks,
+    sync_and_ingest_of_the_same_tasks_run_concurrently_without_failing,
 );
 
 async fn migrate_twice_is_idempotent(store: Store) {
@@ -264,4 +265,36 @@ async fn sync_of_40000_tasks(store: Store) {
         "sync of 40,000 tasks on {}: first {first:?}, unchanged {unchanged:?}, 10% changed/removed/added {mixed:?}",
         store.backend()
     );
+}
+
+/// A reload that changes every task while an agent's results for those tasks are ingested:
+/// both must succeed, every round. (On PostgreSQL both now lock the rows they write in id
+/// order. Without that, this test did not deadlock here either — the writes happened to follow
+/// the physical order — so it guards the outcome, not the lock order itself.)
+async fn sync_and_ingest_of_the_same_tasks_run_concurrently_without_failing(store: Store) {
+    let specs: Vec<TaskSpec> = (0..300)
+        .map(|i| spec(&format!("https://h{i}.example/"), "status-is"))
+        .collect();
+    store.sync_tasks(&specs, at(0)).await.unwrap();
+    for round in 0..10i64 {
+        let now = at(round * 1000);
+        store.reschedule_non_ok(now).await.unwrap();
+        let leased = lease_all(&store, "agent", now).await;
+        // Newest first, so the ingest's natural order is the reverse of the sync's.
+        let results: Vec<_> = leased
+            .iter()
+            .rev()
+            .map(|t| finished(t.id, Severity::Critical))
+            .collect();
+        let mut changed = specs.clone();
+        for s in changed.iter_mut().rev() {
+            s.frequency_s = 60.0 + round as f64;
+        }
+        let (synced, ingested) = tokio::join!(
+            store.sync_tasks(&changed, now),
+            store.ingest("agent", &results, now)
+        );
+        assert_eq!(synced.unwrap().updated, 300, "round {round}");
+        assert_eq!(ingested.unwrap().len(), leased.len(), "round {round}");
+    }
 }
