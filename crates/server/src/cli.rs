@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, App, ServeOptions};
 use crate::config::{self, Config, LoadOptions};
 use crate::plan::plan;
+use crate::store::SeverityCounts;
 
 /// The commented example printed by `argos server generate-config`.
 pub const EXAMPLE_CONFIG: &str = include_str!("../../../examples/config-example.yaml");
@@ -89,6 +90,12 @@ enum ServerCommand {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Nagios/Icinga plugin: one status line with perfdata, exit 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN (counts are tasks, as in Argos Panoptès).
+    Nagios {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Print a new random agent token (for `service.secrets`).
     GenerateToken,
     /// Print a commented example config.
@@ -144,6 +151,12 @@ impl ServerCommand {
                 );
             }
             ServerCommand::CheckConfig { config } => return Ok(check_config(&config)),
+            ServerCommand::Nagios { config } => {
+                let store = app::open_store(&load(&config)?).await?;
+                let (line, code) = nagios(&store.severity_counts().await?);
+                println!("{line}");
+                return Ok(ExitCode::from(code));
+            }
             ServerCommand::GenerateToken => println!("{}", uuid::Uuid::new_v4()),
             ServerCommand::GenerateConfig => print!("{EXAMPLE_CONFIG}"),
         }
@@ -194,6 +207,76 @@ fn check_config(arg: &ConfigArg) -> ExitCode {
     }
 }
 
+/// The plugin line and exit code for these counts. Unlike the reference, UNKNOWN alone exits
+/// 3 (it exited 2) and the OK line carries its perfdata (it printed a literal `{stats}`).
+pub fn nagios(c: &SeverityCounts) -> (String, u8) {
+    let perf = format!(
+        "ok={}; warning={}; critical={}; unknown={};",
+        c.ok, c.warning, c.critical, c.unknown
+    );
+    let (text, code) = match (c.critical, c.unknown, c.warning) {
+        (0, 0, 0) => ("OK — All sites are ok".to_owned(), 0),
+        (0, 0, w) => (format!("WARNING — {w} sites are in warning state"), 1),
+        (0, u, _) => (format!("UNKNOWN — {u} sites are in unknown state"), 3),
+        (cr, 0, _) => (format!("CRITICAL — {cr} sites are in critical state"), 2),
+        (cr, u, _) => (
+            format!(
+                "CRITICAL/UNKNOWN — {cr} sites are in critical state and {u} sites are in unknown state"
+            ),
+            2,
+        ),
+    };
+    (format!("{text}|{perf}"), code)
+}
+
 fn show(path: &Path) -> String {
     path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(ok: i64, warning: i64, critical: i64, unknown: i64) -> SeverityCounts {
+        SeverityCounts {
+            ok,
+            warning,
+            critical,
+            unknown,
+        }
+    }
+
+    #[test]
+    fn nagios_lines_and_exit_codes() {
+        let cases = [
+            (
+                counts(5, 0, 0, 0),
+                "OK — All sites are ok|ok=5; warning=0; critical=0; unknown=0;",
+                0,
+            ),
+            (
+                counts(5, 2, 0, 0),
+                "WARNING — 2 sites are in warning state|ok=5; warning=2; critical=0; unknown=0;",
+                1,
+            ),
+            (
+                counts(5, 2, 0, 1),
+                "UNKNOWN — 1 sites are in unknown state|ok=5; warning=2; critical=0; unknown=1;",
+                3,
+            ),
+            (
+                counts(5, 2, 3, 0),
+                "CRITICAL — 3 sites are in critical state|ok=5; warning=2; critical=3; unknown=0;",
+                2,
+            ),
+            (
+                counts(5, 0, 3, 1),
+                "CRITICAL/UNKNOWN — 3 sites are in critical state and 1 sites are in unknown state|ok=5; warning=0; critical=3; unknown=1;",
+                2,
+            ),
+        ];
+        for (c, line, code) in cases {
+            assert_eq!(nagios(&c), (line.to_owned(), code), "{c:?}");
+        }
+    }
 }

@@ -153,4 +153,11 @@ fn migrate_and_reload_config_on_sqlite() {
         text(&out.stdout).trim(),
         "0 task(s) added, 0 updated, 0 deleted, 5 unchanged."
     );
+    // Nothing has run yet: every task is unknown, which Nagios reads as exit code 3.
+    let out = argos(&["server", "nagios"], dir.path());
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stdout).trim(),
+        "UNKNOWN — 5 sites are in unknown state|ok=0; warning=0; critical=0; unknown=5;"
+    );
 }
