@@ -93,9 +93,15 @@ impl AppState {
         let finalizer =
             |check: &str, r: &AgentResult| finalize(check, r.status, &r.context, thresholds);
         let now = Utc::now();
-        self.store.touch_agent(agent, now).await?;
-        self.store
+        let ingested = self
+            .store
             .ingest_agent_results(agent, results, &finalizer, now)
-            .await
+            .await?;
+        // Accepted results mark the agent seen inside the ingest transaction; only a batch
+        // with nothing accepted needs the separate write.
+        if ingested.is_empty() {
+            self.store.touch_agent(agent, now).await?;
+        }
+        Ok(ingested)
     }
 }
