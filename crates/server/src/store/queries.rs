@@ -26,7 +26,8 @@ pub(crate) use wire_task_cols;
 /// Columns of [`super::rows::held`].
 macro_rules! held_cols {
     () => {
-        "id, leased_by, check_name, severity, already_retried, frequency_s, recheck_delay_s, task_group, last_result_id"
+        "id, leased_by, check_name, severity, already_retried, frequency_s, recheck_delay_s, task_group, \
+         last_result_id, domain, netloc, url, ip_version, alert_state, contiguous_failures"
     };
 }
 pub(crate) use held_cols;
