@@ -24,6 +24,8 @@ pub struct Rules {
     general: Site,
     alerts: Alerts,
     sites: HashMap<String, Site>,
+    /// `host[:port]` → the windows covering a website there (what the pages group by).
+    netlocs: HashMap<String, Vec<usize>>,
     windows: Vec<Window>,
 }
 
@@ -47,10 +49,17 @@ impl Rules {
                 .collect()
         };
         let mut sites = HashMap::new();
+        let mut netlocs: HashMap<String, Vec<usize>> = HashMap::new();
         for w in &cfg.websites {
             let domain = w.domain.to_string();
             let netloc = crate::plan::netloc(&w.domain);
             let site = site(w, covering(&domain, &netloc));
+            let at_netloc = netlocs.entry(netloc).or_default();
+            for &i in &site.windows {
+                if !at_netloc.contains(&i) {
+                    at_netloc.push(i);
+                }
+            }
             // Two websites with one domain: the first one's rules, as for its tasks.
             sites.entry(domain).or_insert(site);
         }
@@ -63,6 +72,7 @@ impl Rules {
             general,
             alerts: cfg.general.alerts.clone(),
             sites,
+            netlocs,
             windows,
         }
     }
@@ -96,6 +106,16 @@ impl Rules {
     /// The name of the maintenance window holding the alerts of `domain` at `at`, if any.
     pub fn maintenance(&self, domain: &str, at: DateTime<Utc>) -> Option<&str> {
         self.open_window(self.site(domain), at)
+            .map(|w| w.name.as_str())
+    }
+
+    /// The name of an open window covering a website at `netloc` (`host[:port]`), if any.
+    pub fn maintenance_of_netloc(&self, netloc: &str, at: DateTime<Utc>) -> Option<&str> {
+        let windows = self.netlocs.get(netloc)?;
+        windows
+            .iter()
+            .map(|&i| &self.windows[i])
+            .find(|w| w.is_open(at))
             .map(|w| w.name.as_str())
     }
 

@@ -98,6 +98,7 @@ async fn spawn_app(dir: tempfile::TempDir, db_url: &str, websites: &str) -> Test
         port: 0,
         embedded_agent: false,
         strict: true,
+        notifier: true,
     };
     let app = App::build(cfg, &opts).await.expect("building the app");
     let addr = app.local_addr().unwrap();
