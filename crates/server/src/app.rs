@@ -129,23 +129,22 @@ impl App {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let mut background = Vec::new();
-        background.push(tokio::spawn(maintenance(
-            self.state.clone(),
-            stopped(stop_rx.clone()),
-        )));
-        background.push(tokio::spawn(reload_on_sighup(
+        // A JoinSet aborts its tasks when dropped: if this future is dropped (a test's
+        // "crash"), nothing it started keeps running.
+        let mut background = tokio::task::JoinSet::new();
+        background.spawn(maintenance(self.state.clone(), stopped(stop_rx.clone())));
+        background.spawn(reload_on_sighup(
             self.state.clone(),
             self.strict,
             stopped(stop_rx.clone()),
-        )));
+        ));
         if self.embedded_agent {
             let agent = embedded_agent(self.state.clone(), stopped(stop_rx.clone()))?;
-            background.push(tokio::spawn(agent));
+            background.spawn(agent);
         }
         if self.notifier {
             let notifier = Notifier::new(self.state.clone()).context("starting the notifier")?;
-            background.push(tokio::spawn(notifier.run(stopped(stop_rx.clone()))));
+            background.spawn(notifier.run(stopped(stop_rx.clone())));
         }
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, embedded_agent = self.embedded_agent, "argos server listening on http://{addr}/");
@@ -160,9 +159,7 @@ impl App {
             let _ = stop_tx.send(true);
         });
         serve.await.context("serving HTTP")?;
-        for task in background {
-            let _ = task.await;
-        }
+        while background.join_next().await.is_some() {}
         Ok(())
     }
 }
@@ -225,7 +222,9 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
             () = &mut stop => return,
             _ = tick.tick() => {}
         }
-        watch_agents(&state, Utc::now()).await;
+        if let Err(e) = watch_agents(&state, Utc::now()).await {
+            tracing::error!(error = %e, "watching the agents failed");
+        }
         let age = state.config().recurring_tasks.max_results_age;
         let cutoff = Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
         match state.store.purge_results(cutoff).await {
@@ -237,17 +236,22 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
 }
 
 /// One round of the no-agent watch at `now`; wakes the notifier when it wrote an alert.
-pub async fn watch_agents(state: &AppState, now: chrono::DateTime<Utc>) {
+/// Returns the kind of alert this process wrote, if any.
+///
+/// # Errors
+/// Store errors.
+pub async fn watch_agents(
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<crate::store::AlertKind>, crate::store::Error> {
     let limit = state.config().recurring_tasks.time_without_agent;
     let rules = state.rules();
-    match no_agent::check(&state.store, &rules, state.started, limit, now).await {
-        Ok(Some(kind)) => {
-            tracing::warn!(kind = kind.as_str(), "agents watch: alert raised");
-            state.alerts_written.notify_one();
-        }
-        Ok(None) => {}
-        Err(e) => tracing::error!(error = %e, "watching the agents failed"),
+    let raised = no_agent::check(&state.store, &rules, state.started, limit, now).await?;
+    if let Some(kind) = raised {
+        tracing::warn!(kind = kind.as_str(), "agents watch: alert raised");
+        state.alerts_written.notify_one();
     }
+    Ok(raised)
 }
 
 /// Refuses to start when a routed channel cannot work: an Apprise group routed without an

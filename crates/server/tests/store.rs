@@ -39,6 +39,8 @@ mod harness;
 mod ingest;
 #[path = "store/lease.rs"]
 mod lease;
+#[path = "store/outbox.rs"]
+mod outbox;
 #[path = "store/pages.rs"]
 mod pages;
 #[path = "store/sync.rs"]

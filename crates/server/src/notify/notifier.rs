@@ -257,3 +257,7 @@ pub fn messages(deliveries: &[Delivery], threshold: usize) -> Vec<Vec<usize>> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "notifier_tests.rs"]
+mod tests;

@@ -444,6 +444,22 @@ impl Store {
         dispatch!(self.swap_meta_with_alert(key, old, new, alert, now))
     }
 
+    /// Makes task `id` due at `now` ("recheck now"). Returns 1 if it moved, 0 if it was due.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn recheck_task(&self, id: i64, now: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.recheck_task(id, now))
+    }
+
+    /// Makes every task of `netloc` due at `now`. Returns how many moved.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn recheck_domain(&self, netloc: &str, now: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.recheck_domain(netloc, now))
+    }
+
     /// `GET /api/stats`: waiting tasks, stored results, tasks under a live lease.
     ///
     /// # Errors

@@ -156,6 +156,10 @@ pub(crate) const PURGE_RESULTS: &str = "DELETE FROM argos_results WHERE submitte
 
 pub(crate) const RESCHEDULE_NON_OK: &str =
     "UPDATE argos_tasks SET next_run = $1 WHERE severity <> 'ok' AND next_run > $1";
+pub(crate) const RECHECK_TASK: &str =
+    "UPDATE argos_tasks SET next_run = $1 WHERE id = $2 AND next_run > $1";
+pub(crate) const RECHECK_DOMAIN: &str =
+    "UPDATE argos_tasks SET next_run = $1 WHERE netloc = $2 AND next_run > $1";
 
 /// What the sync diff needs of every stored task.
 pub(crate) const SYNC_LOAD: &str = "SELECT id, task_key, task_group, domain, netloc, frequency_s, recheck_delay_s, \
