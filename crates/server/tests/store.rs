@@ -33,6 +33,8 @@ macro_rules! contract {
 }
 
 // A test crate root resolves `mod x;` next to itself, hence the paths.
+#[path = "store/alerting.rs"]
+mod alerting;
 #[path = "store/harness.rs"]
 mod harness;
 #[path = "store/ingest.rs"]
