@@ -4,7 +4,10 @@
 //!
 //! Fixed from the reference: a failure is reported (the reference ignored Apprise's return
 //! value), and the group's URLs, which hold credentials, go to the tool through its
-//! `APPRISE_URLS` environment variable rather than its command line (visible to `ps`).
+//! `APPRISE_URLS` environment variable rather than its command line (visible to `ps`). The
+//! tool reads that variable when it is given neither URLs nor `--config` (checked against
+//! apprise 2.x; a test runs the real tool). What the tool or the server says about a failure
+//! is reported with every URL in it hidden (Apprise echoes URLs it cannot parse).
 
 use std::process::Stdio;
 
@@ -12,6 +15,7 @@ use argos_checks::Severity;
 use serde_json::json;
 use tokio::process::Command;
 
+use super::http::hide_urls;
 use super::{Ctx, HttpPost, Notice, SendError};
 
 /// The program run when no API server is configured.
@@ -75,20 +79,24 @@ impl Apprise {
             return Ok(());
         }
         match &self.api {
-            Some(api) => self.render_api(api, notice).send(ctx).await,
+            // The API server answers 424 when a service behind it failed: worth retrying.
+            Some(api) => {
+                let post = self.render_api(api, notice);
+                post.send_retrying_on(ctx, &[424]).await
+            }
             None => self.run_tool(notice).await,
         }
     }
 
     async fn run_tool(&self, notice: &Notice) -> Result<(), SendError> {
         let (title, body) = self.render(notice);
+        // `--opt=value`: a body starting with `-` must not read as an option. `-v` makes the
+        // tool say why a service failed (otherwise it exits 1 without a word).
         let out = Command::new(&self.program)
-            .arg("--title")
-            .arg(&title)
-            .arg("--body")
-            .arg(&body)
-            .arg("--notification-type")
-            .arg(kind(notice.severity))
+            .arg("-v")
+            .arg(format!("--title={title}"))
+            .arg(format!("--body={body}"))
+            .arg(format!("--notification-type={}", kind(notice.severity)))
             .env("APPRISE_URLS", self.urls.join(" "))
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -98,12 +106,33 @@ impl Apprise {
         if out.status.success() {
             return Ok(());
         }
-        let said = String::from_utf8_lossy(&out.stderr);
-        let said: String = said.trim().chars().take(300).collect();
         Err(SendError::transient(format!(
-            "{} exited with {}: {said}",
-            self.program, out.status
+            "{} exited with {}{}",
+            self.program,
+            out.status,
+            said(&out.stderr, &out.stdout)
         )))
+    }
+}
+
+/// `": <what the tool said>"`: its error output (its usage complaints go to the standard
+/// output), URLs hidden, one line, at most 300 characters.
+fn said(stderr: &[u8], stdout: &[u8]) -> String {
+    let text = match String::from_utf8_lossy(stderr).trim() {
+        "" => String::from_utf8_lossy(stdout).trim().to_owned(),
+        err => err.to_owned(),
+    };
+    let text = hide_urls(&text);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text: String = lines.join("; ").chars().take(300).collect();
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
     }
 }
 

@@ -5,9 +5,11 @@
 //! prefix (`https://host/gotify`) works; an HTTP error on one token does not stop the others.
 
 use argos_checks::Severity;
+use futures_util::future::join_all;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::http::public_url;
 use super::{Ctx, HttpPost, Notice, SendError};
 use crate::config::channels::http_url;
 use crate::config::problem::Problems;
@@ -81,14 +83,20 @@ fn message_url(base: &url::Url) -> url::Url {
     url
 }
 
-/// Names one server × token in the delivery's record without storing the token.
-fn target(server: &Gotify, token: &str) -> String {
+/// Names one server × token in the delivery's record and in errors without the token (nor
+/// credentials the server URL may hold).
+pub fn target(server: &Gotify, token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}#{short}", server.url)
+    format!("{}#{short}", public_url(&server.url))
 }
 
-/// Posts to every server × token not in `done`; one failure does not stop the others.
+/// Posts to every server × token not in `done`, all at once; one failure does not stop the
+/// others.
+///
+/// At once, so the whole send takes one client timeout at most: one after the other, a slow
+/// first token would push the rest past the channel's time limit, which drops the record of
+/// what was done and makes the retry post twice to the tokens that had it.
 ///
 /// # Errors
 /// The failures, with the targets that did receive it (so a retry skips them).
@@ -98,21 +106,27 @@ pub async fn send(
     notice: &Notice,
     done: &[String],
 ) -> Result<(), SendError> {
-    let mut served = done.to_vec();
-    let mut errors = Vec::new();
-    let mut permanent = true;
+    let mut todo: Vec<(String, HttpPost)> = Vec::new();
     for server in servers {
         for token in &server.tokens {
             let name = target(server, token);
-            if served.contains(&name) {
-                continue;
+            if !done.contains(&name) && todo.iter().all(|(n, _)| *n != name) {
+                todo.push((name, server.render(token, notice)));
             }
-            match server.render(token, notice).send(ctx).await {
-                Ok(()) => served.push(name),
-                Err(e) => {
-                    permanent &= e.permanent;
-                    errors.push(format!("{name}: {}", e.message));
-                }
+        }
+    }
+    let sending = todo
+        .into_iter()
+        .map(|(name, post)| async move { (name, post.send(ctx).await) });
+    let mut served = done.to_vec();
+    let mut errors = Vec::new();
+    let mut permanent = true;
+    for (name, outcome) in join_all(sending).await {
+        match outcome {
+            Ok(()) => served.push(name),
+            Err(e) => {
+                permanent &= e.permanent;
+                errors.push(format!("{name}: {}", e.message));
             }
         }
     }
@@ -151,10 +165,11 @@ mod tests {
     #[test]
     fn targets_never_contain_the_token() {
         let s = Gotify {
-            url: url::Url::parse("https://g.example/").unwrap(),
+            url: url::Url::parse("https://admin:pw@g.example/").unwrap(),
             tokens: vec!["s3cret-token".into()],
         };
         let t = target(&s, "s3cret-token");
-        assert!(t.starts_with("https://g.example/#") && !t.contains("s3cret"));
+        assert!(t.starts_with("https://g.example/#"), "{t}");
+        assert!(!t.contains("s3cret") && !t.contains("pw"), "{t}");
     }
 }

@@ -16,11 +16,12 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::notice::icon;
-use super::{Notice, SEND_TIMEOUT, SendError};
+use super::{Item, Notice, SEND_TIMEOUT, SendError};
 use crate::config::channels::email;
 use crate::config::problem::Problems;
 use crate::config::reader::{self, Section, index};
 use crate::config::yaml::Node;
+use crate::store::AlertKind;
 
 /// `general.mail`: SMTP settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,10 +166,13 @@ impl Mail {
             a.parse::<Mailbox>()
                 .map_err(|e| SendError::permanent(format!("address {a:?}: {e}")))
         };
+        // lettre adds a Date but no Message-ID unless asked; some filters reject mail
+        // without one. A fresh one: alert ids alone would repeat across Argos instances.
         let mut builder = Message::builder()
             .from(mailbox(&self.mailfrom)?)
             .subject(r.subject)
-            .date_now();
+            .date_now()
+            .message_id(None);
         for a in &self.addresses {
             builder = builder.to(mailbox(a)?);
         }
@@ -236,53 +240,35 @@ impl Mail {
     }
 }
 
-/// The SMTP error with its causes, never the password.
+/// The SMTP error with its causes, never the password. lettre's own message already ends
+/// with its direct cause: only deeper ones are added.
 fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(e).and_then(|s| s.source());
     while let Some(s) = source {
-        text = format!("{text}: {s}");
+        let cause = s.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
         source = s.source();
     }
-    text
+    // lettre wraps some causes in a kind of the same name ("Connection error: Connection
+    // error: invalid peer certificate"): say it once.
+    let mut parts: Vec<&str> = text.split(": ").collect();
+    parts.dedup();
+    parts.join(": ")
 }
 
-/// A short HTML version of `notice` (mail's second part, Matrix's formatted body).
+/// A short HTML version of `notice` (mail's second part, Matrix's formatted body). Mail
+/// readers show it instead of the text: it says all the text does (time, detail, links).
 pub(crate) fn html(notice: &Notice) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
     let mut out = format!("<h1>{}</h1>\n", esc(&notice.title));
     if notice.items.is_empty() {
-        out.push_str(&format!("<p>{}</p>\n", esc(notice.text.trim())));
-    }
-    if !notice.items.is_empty() {
+        let text = esc(notice.text.trim()).replace('\n', "<br>\n");
+        out.push_str(&format!("<p>{text}</p>\n"));
+    } else {
         out.push_str("<ul>\n");
-    }
-    for i in &notice.items {
-        let change = match i.previous {
-            Some(p) if p != i.severity => format!("{p} → {}", i.severity),
-            _ => i.severity.to_string(),
-        };
-        let link = |url: &Option<String>, label: &str| match url {
-            Some(u) => format!(" <a href=\"{}\">{label}</a>", esc(u)),
-            None => String::new(),
-        };
-        out.push_str(&format!(
-            "<li>{} <b>{}</b> (IPv{}) {}: {}{}{}</li>\n",
-            icon(i.severity),
-            esc(&i.domain),
-            esc(&i.ip_version),
-            esc(&i.check),
-            esc(&change),
-            link(&i.result_url, "result"),
-            link(&i.task_url, "history"),
-        ));
-    }
-    if !notice.items.is_empty() {
+        out.extend(notice.items.iter().map(item_html));
         out.push_str("</ul>\n");
     }
     if let Some(l) = &notice.link {
@@ -292,4 +278,36 @@ pub(crate) fn html(notice: &Notice) -> String {
         ));
     }
     out
+}
+
+fn item_html(i: &Item) -> String {
+    let change = match (i.kind, i.previous) {
+        (AlertKind::Reminder, _) => format!("still {}", i.severity),
+        (_, Some(p)) if p != i.severity => format!("{p} → {}", i.severity),
+        _ => i.severity.to_string(),
+    };
+    let link = |url: &Option<String>, label: &str| match url {
+        Some(u) => format!(" <a href=\"{}\">{label}</a>", esc(u)),
+        None => String::new(),
+    };
+    let detail = i.detail.as_deref().map(|d| format!("<br>{}", esc(d)));
+    format!(
+        "<li>{} <b>{}</b> (IPv{}) {}: {}, {}{}{}{}</li>\n",
+        icon(i.severity),
+        esc(&i.domain),
+        esc(&i.ip_version),
+        esc(&i.check),
+        esc(&change),
+        i.at.format("%Y-%m-%d %H:%M:%S UTC"),
+        detail.unwrap_or_default(),
+        link(&i.result_url, "result"),
+        link(&i.task_url, "history"),
+    )
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

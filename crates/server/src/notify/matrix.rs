@@ -4,7 +4,10 @@
 //!
 //! The message is `PUT …/rooms/<room>/send/m.room.message/<txn>` with a transaction id
 //! derived from the alerts it carries: a retry of the same message is the same transaction,
-//! which the homeserver does not post twice.
+//! which the homeserver does not post twice. A system message (no agent, test) carries no
+//! alert id, and its words repeat from one occurrence to the next: it gets a fresh id, or the
+//! homeserver would silently drop a second test message sent within its deduplication
+//! window (a retry of one may then, rarely, post it twice).
 
 use reqwest::Method;
 use serde_json::json;
@@ -48,15 +51,15 @@ pub(crate) fn read(node: &Node, path: &str, p: &mut Problems) -> Option<Matrix> 
     })
 }
 
-/// The same for every attempt of one message.
+/// The same for every attempt of a message about alerts; new each time for a system one.
 pub fn transaction_id(notice: &Notice) -> String {
+    if notice.items.is_empty() {
+        return format!("argos-{}", uuid::Uuid::new_v4().simple());
+    }
     let mut h = Sha256::new();
     h.update(notice.title.as_bytes());
     for i in &notice.items {
         h.update(i.id.to_le_bytes());
-    }
-    if notice.items.is_empty() {
-        h.update(notice.text.as_bytes());
     }
     let hex: String = h.finalize()[..12]
         .iter()
@@ -66,8 +69,13 @@ pub fn transaction_id(notice: &Notice) -> String {
 }
 
 impl Matrix {
-    /// The request.
+    /// The request, as transaction [`transaction_id`].
     pub fn render(&self, notice: &Notice) -> HttpPost {
+        self.render_as(notice, &transaction_id(notice))
+    }
+
+    /// The request, as transaction `txn`.
+    pub fn render_as(&self, notice: &Notice, txn: &str) -> HttpPost {
         let mut url = self.homeserver.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments.pop_if_empty().extend([
@@ -78,7 +86,7 @@ impl Matrix {
                 &self.room_id,
                 "send",
                 "m.room.message",
-                &transaction_id(notice),
+                txn,
             ]);
         }
         let body = json!({

@@ -5,6 +5,7 @@
 use argos_checks::Severity;
 use serde_json::json;
 
+use super::notice::icon;
 use super::{HttpPost, Notice};
 use crate::config::channels::http_url;
 use crate::config::problem::Problems;
@@ -44,7 +45,16 @@ pub fn priority(s: Severity) -> u8 {
     }
 }
 
-/// The emoji tag ntfy shows before the title.
+/// The emoji tag ntfy shows before the title, for titles that do not start with the
+/// severity's icon already (system messages): `❌ ❌ example.org` would be noise.
+fn tags(notice: &Notice) -> Vec<&'static str> {
+    if notice.title.starts_with(icon(notice.severity)) {
+        vec!["argos"]
+    } else {
+        vec![tag(notice.severity), "argos"]
+    }
+}
+
 fn tag(s: Severity) -> &'static str {
     match s {
         Severity::Ok => "white_check_mark",
@@ -63,7 +73,7 @@ impl Ntfy {
             "message": notice.markdown,
             "markdown": true,
             "priority": priority(notice.severity),
-            "tags": [tag(notice.severity), "argos"],
+            "tags": tags(notice),
         });
         if let Some(link) = &notice.link {
             body["click"] = json!(link);
