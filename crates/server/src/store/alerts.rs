@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What an alert is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AlertKind {
     /// A task's confirmed severity changed (to ok: a recovery).
@@ -85,7 +85,7 @@ pub struct NewAlert {
 }
 
 /// An alert as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[allow(missing_docs)]
 pub struct AlertRecord {
     pub id: i64,
@@ -96,8 +96,11 @@ pub struct AlertRecord {
     pub netloc: Option<String>,
     pub url: Option<String>,
     pub check: Option<String>,
+    #[schema(value_type = Option<crate::web::docs::wire::IpVersion>)]
     pub ip_version: Option<IpVersion>,
+    #[schema(value_type = Option<crate::web::docs::wire::Severity>)]
     pub previous: Option<Severity>,
+    #[schema(value_type = crate::web::docs::wire::Severity)]
     pub severity: Severity,
     pub since: DateTime<Utc>,
     pub detail: Option<String>,
@@ -142,7 +145,7 @@ pub enum DeliveryOutcome {
 }
 
 /// A delivery as the alerts page shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[allow(missing_docs)]
 pub struct DeliveryView {
     pub channel: String,
@@ -155,7 +158,7 @@ pub struct DeliveryView {
 }
 
 /// An alert with its deliveries.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AlertView {
     /// The alert.
     #[serde(flatten)]

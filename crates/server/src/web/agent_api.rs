@@ -5,27 +5,29 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use argos_checks::{AgentResult, Task};
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 use crate::web::Error;
+use crate::web::docs::{self, Internal, Unauthorized, Unprocessable};
 
 /// Largest results batch accepted. The Python agent posts whole JSON bodies in its contexts.
 const RESULTS_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// `/api/tasks` and `/api/results`.
-pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/api/tasks", get(tasks)).route(
-        "/api/results",
-        post(results).layer(axum::extract::DefaultBodyLimit::max(RESULTS_BODY_LIMIT)),
-    )
+/// `/api/tasks` and `/api/results`, each with its OpenAPI description (see [`docs`]).
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::default()
+        .routes(routes!(tasks))
+        .routes(routes!(results).layer(axum::extract::DefaultBodyLimit::max(RESULTS_BODY_LIMIT)))
 }
 
 /// A request that carried a valid agent token.
@@ -53,10 +55,14 @@ impl FromRequestParts<Arc<AppState>> for Agent {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TasksQuery {
+    /// Tasks leased at most.
     #[serde(default = "default_limit")]
+    #[param(default = 10)]
     limit: u32,
+    /// The agent's name (default: its IP address).
     agent_id: Option<String>,
 }
 
@@ -64,8 +70,10 @@ fn default_limit() -> u32 {
     10
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ResultsQuery {
+    /// The agent's name (default: its IP address); the one the tasks were leased to.
     agent_id: Option<String>,
 }
 
@@ -76,16 +84,56 @@ fn agent_name(given: Option<String>, peer: SocketAddr) -> String {
         .unwrap_or_else(|| peer.ip().to_string())
 }
 
+/// Leases due tasks to the calling agent.
+///
+/// The tasks are locked for this agent until it posts their results or the lease expires
+/// (`recurring_tasks.max_lock_seconds`).
+#[utoipa::path(get, path = "/api/tasks", tag = "agent", security(("agent_token" = [])),
+    params(TasksQuery),
+    responses(
+        (status = 200, description = "The leased tasks (maybe none)", body = [docs::wire::Task]),
+        (status = 400, description = "A query parameter is not valid",
+            body = String, content_type = "text/plain"),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
 async fn tasks(
     _: Agent,
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<TasksQuery>,
 ) -> Result<Json<Vec<Task>>, Error> {
     let agent = agent_name(q.agent_id, peer);
-    Ok(Json(state.lease(&agent, q.limit).await?))
+    let version = user_agent(&headers);
+    Ok(Json(
+        state.lease_as(&agent, version.as_deref(), q.limit).await?,
+    ))
 }
 
+/// The agent's User-Agent (its name and version), at most 120 characters.
+fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ua = headers.get(axum::http::header::USER_AGENT)?.to_str().ok()?;
+    let ua: String = ua.trim().chars().take(120).collect();
+    (!ua.is_empty()).then_some(ua)
+}
+
+/// Posts the results of leased tasks.
+///
+/// Results for tasks not leased to this agent are ignored (and left out of `result_ids`).
+#[utoipa::path(post, path = "/api/results", tag = "agent", security(("agent_token" = [])),
+    params(ResultsQuery),
+    request_body = [docs::wire::AgentResult],
+    responses(
+        (status = 201, description = "The results were stored", body = docs::ResultIds),
+        (status = 400, description = "A query parameter is not valid",
+            body = String, content_type = "text/plain"),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable),
+        (status = 500, response = Internal),
+    )
+)]
 async fn results(
     _: Agent,
     State(state): State<Arc<AppState>>,
