@@ -123,13 +123,25 @@ async fn page_figures(label: &str, store: &Store) {
                 0 => drop(store.severity_counts().await.unwrap()),
                 1 => drop(
                     store
-                        .domains_page(DomainFilter::All, None, 0, 100)
+                        .domains_page(
+                            DomainFilter::All,
+                            None,
+                            argos_server::store::DomainSort::Severity,
+                            0,
+                            100,
+                        )
                         .await
                         .unwrap(),
                 ),
                 _ => drop(
                     store
-                        .domains_page(DomainFilter::NotOk, None, 4_900, 100)
+                        .domains_page(
+                            DomainFilter::NotOk,
+                            None,
+                            argos_server::store::DomainSort::Severity,
+                            4_900,
+                            100,
+                        )
                         .await
                         .unwrap(),
                 ),

@@ -89,6 +89,15 @@ impl App {
             "tasks synced with the config"
         );
         check_channels(&cfg).await?;
+        if cfg.general.ldap.is_none()
+            && cfg.general.unauthenticated_access != Some(config::UnauthenticatedAccess::All)
+            && store.users().await?.is_empty()
+        {
+            tracing::warn!(
+                "no user can log in yet: add one with `argos server user add --config {}`",
+                cfg.source.display()
+            );
+        }
         let embedded_agent = opts.embedded_agent && cfg.general.embedded_agent;
         let listener = TcpListener::bind((opts.host.as_str(), opts.port))
             .await
@@ -211,8 +220,8 @@ pub async fn reload(state: &AppState, strict: bool) -> anyhow::Result<SyncStats>
     Ok(stats)
 }
 
-/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` are deleted,
-/// and the agents are watched (the no-agent alert). Expired leases need no sweep: leasing
+/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` and roll-ups
+/// past `general.rollups` are deleted, and the agents are watched (the no-agent alert). Expired leases need no sweep: leasing
 /// treats them as free.
 async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
@@ -225,6 +234,9 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
         if let Err(e) = watch_agents(&state, Utc::now()).await {
             tracing::error!(error = %e, "watching the agents failed");
         }
+        if let Err(e) = state.store.purge_sessions(Utc::now()).await {
+            tracing::error!(error = %e, "purging expired sessions failed");
+        }
         let age = state.config().recurring_tasks.max_results_age;
         let cutoff = Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
         match state.store.purge_results(cutoff).await {
@@ -232,6 +244,28 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
             Ok(n) => tracing::info!(deleted = n, "old results purged"),
             Err(e) => tracing::error!(error = %e, "purging old results failed"),
         }
+        purge_rollups(&state, Utc::now()).await;
+    }
+}
+
+/// Deletes the roll-ups past `general.rollups` (on PostgreSQL, one replica at a time).
+async fn purge_rollups(state: &AppState, now: chrono::DateTime<Utc>) {
+    let keep = state.config().general.rollups;
+    // A retention reaching before chrono's first time keeps everything.
+    let before = |age: Duration| {
+        chrono::Duration::from_std(age)
+            .ok()
+            .and_then(|age| now.checked_sub_signed(age))
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC)
+    };
+    let purged = state
+        .store
+        .purge_rollups(before(keep.hourly_retention), before(keep.daily_retention))
+        .await;
+    match purged {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "old roll-ups purged"),
+        Err(e) => tracing::error!(error = %e, "purging old roll-ups failed"),
     }
 }
 
@@ -312,8 +346,9 @@ struct LocalSource {
 
 impl TaskSource for LocalSource {
     async fn lease(&self, max_groups: u32) -> Result<Vec<Task>, SourceError> {
+        let version = concat!("argos ", env!("CARGO_PKG_VERSION"), " (embedded agent)");
         self.state
-            .lease(&self.name, max_groups)
+            .lease_as(&self.name, Some(version), max_groups)
             .await
             .map_err(|e| SourceError::Unreachable(e.to_string()))
     }

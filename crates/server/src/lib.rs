@@ -12,6 +12,7 @@
 
 pub mod alerting;
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod notify;

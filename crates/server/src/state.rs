@@ -40,6 +40,8 @@ pub struct AppState {
     live: RwLock<Arc<Live>>,
     /// Woken when ingestion wrote alerts, so that the notifier sends them at once.
     pub alerts_written: tokio::sync::Notify,
+    /// Failed logins by user name and by address.
+    pub throttle: crate::auth::throttle::Throttle,
     /// When this process started.
     pub started: DateTime<Utc>,
     /// Page templates, compiled once.
@@ -53,6 +55,7 @@ impl AppState {
             store,
             live: RwLock::new(Arc::new(Live::new(config))),
             alerts_written: tokio::sync::Notify::new(),
+            throttle: crate::auth::throttle::Throttle::default(),
             started: Utc::now(),
             templates: crate::web::pages::templates(),
         }
@@ -103,9 +106,22 @@ impl AppState {
     /// # Errors
     /// Store errors.
     pub async fn lease(&self, agent: &str, max_groups: u32) -> Result<Vec<Task>, store::Error> {
+        self.lease_as(agent, None, max_groups).await
+    }
+
+    /// [`AppState::lease`], recording the agent's version (its User-Agent).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn lease_as(
+        &self,
+        agent: &str,
+        version: Option<&str>,
+        max_groups: u32,
+    ) -> Result<Vec<Task>, store::Error> {
         let now = Utc::now();
         let lease_for = Duration::from_secs(self.config().recurring_tasks.max_lock_seconds);
-        self.store.touch_agent(agent, now).await?;
+        self.store.touch_agent_version(agent, version, now).await?;
         self.store
             .lease(agent, max_groups.clamp(1, 1000), lease_for, now)
             .await

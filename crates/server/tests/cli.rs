@@ -161,3 +161,116 @@ fn migrate_and_reload_config_on_sqlite() {
         "UNKNOWN — 5 sites are in unknown state|ok=0; warning=0; critical=0; unknown=5;"
     );
 }
+
+/// Runs `argos server user …` with `stdin` on the config of `dir`.
+fn user(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_argos"));
+    // `--config` after the verb, as the reference's users write it.
+    cmd.args(["server", "user"])
+        .args(args)
+        .args(["--config", "argos-config.yaml"])
+        .current_dir(dir)
+        .env_remove("ARGOS_YAML_FILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("running argos");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[test]
+fn user_commands_have_the_reference_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(repo_file("examples/argos.yaml")).unwrap();
+    std::fs::write(dir.path().join("argos-config.yaml"), cfg).unwrap();
+    let d = dir.path();
+    assert_eq!(user(d, &["show"], "").0, 1, "no user yet");
+    let (code, out, _) = user(d, &["add", "--name", "alice", "--password", "s3cret"], "");
+    assert_eq!((code, out.trim()), (0, "User alice added."));
+    let (code, _, err) = user(d, &["add", "--name", "alice", "--password", "x"], "");
+    assert_eq!((code, err.trim()), (1, "User alice already exists."));
+    // No --password: one line of standard input (no terminal here).
+    assert_eq!(user(d, &["add", "--name", "bob"], "hunter2\n").0, 0);
+    let (code, out, _) = user(d, &["verify-password", "--name", "bob"], "hunter2\n");
+    assert_eq!((code, out.trim()), (0, "The provided password is correct."));
+    let (code, _, err) = user(
+        d,
+        &["verify-password", "--name", "bob", "--password", "nope"],
+        "",
+    );
+    assert_eq!((code, err.trim()), (2, "Wrong password!"));
+    assert_eq!(
+        user(
+            d,
+            &["verify-password", "--name", "carol", "--password", "x"],
+            ""
+        )
+        .0,
+        1
+    );
+    assert_eq!(
+        user(
+            d,
+            &["change-password", "--name", "bob", "--password", "new"],
+            ""
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        user(
+            d,
+            &["verify-password", "--name", "bob", "--password", "new"],
+            ""
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        user(
+            d,
+            &["change-password", "--name", "carol", "--password", "x"],
+            ""
+        )
+        .0,
+        1
+    );
+    assert_eq!(user(d, &["disable", "--name", "bob"], "").0, 0);
+    assert_eq!(
+        user(d, &["disable", "--name", "bob"], "").0,
+        2,
+        "already disabled"
+    );
+    assert_eq!(user(d, &["disable", "--name", "carol"], "").0, 1);
+    let (code, out, _) = user(d, &["show"], "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("✅ alice, last login: None") && out.contains("❌ bob, last login: None"),
+        "{out}"
+    );
+    assert_eq!(user(d, &["enable", "--name", "bob"], "").0, 0);
+    assert_eq!(
+        user(d, &["enable", "--name", "bob"], "").0,
+        2,
+        "already enabled"
+    );
+    assert_eq!(user(d, &["delete", "--name", "bob"], "").0, 0);
+    assert_eq!(user(d, &["delete", "--name", "bob"], "").0, 1);
+    assert_eq!(
+        user(d, &["add", "--name", "dave", "--password", ""], "").0,
+        1,
+        "empty password refused"
+    );
+}

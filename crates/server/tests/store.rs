@@ -33,6 +33,8 @@ macro_rules! contract {
 }
 
 // A test crate root resolves `mod x;` next to itself, hence the paths.
+#[path = "store/agents.rs"]
+mod agents;
 #[path = "store/alerting.rs"]
 mod alerting;
 #[path = "store/harness.rs"]
@@ -45,6 +47,8 @@ mod lease;
 mod outbox;
 #[path = "store/pages.rs"]
 mod pages;
+#[path = "store/rollups.rs"]
+mod rollups;
 #[path = "store/sync.rs"]
 mod sync;
 

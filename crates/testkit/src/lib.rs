@@ -9,8 +9,10 @@
 //! Not for production: errors panic with a message, which is what a test wants.
 #![warn(missing_docs)]
 
+pub mod ldap;
 pub mod postgres;
 mod sites;
+pub mod smtp;
 
 pub use sites::{closed_port, redirects, slow};
 

@@ -9,6 +9,7 @@ use argos_agent::args::AgentArgs;
 use clap::{Parser, Subcommand};
 
 mod test_alert;
+mod user;
 
 use test_alert::FakeAlert;
 
@@ -49,10 +50,11 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct ConfigArg {
     /// Config file (default: $ARGOS_YAML_FILE, ./argos-config.yaml, /etc/argos/config.yaml).
-    #[arg(long)]
+    /// Global so that `argos server user add --config F` works as in Argos Panoptès.
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
     /// Treat unknown config keys as errors, not warnings.
-    #[arg(long)]
+    #[arg(long, global = true)]
     strict: bool,
 }
 
@@ -139,6 +141,13 @@ enum ServerCommand {
         #[arg(long)]
         channel: String,
     },
+    /// Manage the users who can log in.
+    User {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Print a new random agent token (for `service.secrets`).
     GenerateToken,
     /// Print a commented example config.
@@ -221,6 +230,10 @@ impl ServerCommand {
                 alert,
                 channel,
             } => return Ok(alert.send(&load(&config)?, &channel).await),
+            ServerCommand::User { config, command } => {
+                let store = app::open_store(&load(&config)?).await?;
+                return command.run(&store).await;
+            }
             ServerCommand::GenerateToken => println!("{}", uuid::Uuid::new_v4()),
             ServerCommand::GenerateConfig => print!("{EXAMPLE_CONFIG}"),
         }

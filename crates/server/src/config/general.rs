@@ -9,6 +9,7 @@ use super::channels::{self, http_url, named};
 use super::db::{Db, read_db, warn_tmp_database};
 use super::problem::Problems;
 use super::reader::{self, Section};
+use super::rollups::{self, Rollups};
 use super::yaml::Node;
 use crate::notify::{gotify, mail, matrix, ntfy, slack, webhook};
 use crate::notify::{
@@ -50,6 +51,7 @@ const KEYS: &[&str] = &[
     "webhooks",
     "matrix",
     "slack",
+    "rollups",
 ];
 
 /// Validated `general` section.
@@ -112,6 +114,8 @@ pub struct General {
     pub matrix: BTreeMap<String, Matrix>,
     /// (Argos Rust) Slack-compatible incoming webhooks by name (`slack:<name>`).
     pub slack: BTreeMap<String, Slack>,
+    /// (Argos Rust) How long the hourly and daily roll-ups are kept.
+    pub rollups: Rollups,
 }
 
 /// `general.env`.
@@ -205,6 +209,7 @@ pub(crate) fn read(node: Option<&Node>, p: &mut Problems) -> (General, Channels)
         webhooks: routing.webhooks,
         matrix: routing.matrix,
         slack: routing.slack,
+        rollups: rollups::read(sec.get("rollups"), &sec.path("rollups"), p),
     };
     (general, routing.channels)
 }
@@ -351,6 +356,11 @@ fn read_ldap(node: &Node, path: &str, p: &mut Problems) -> Ldap {
         "user_filter",
     ];
     let sec = Section::new(node, path, keys, p);
+    if let (Some(n), None) = (sec.get("bind_dn"), sec.get("bind_pwd")) {
+        let message =
+            "bind_dn needs bind_pwd: without it the directory would take the search as anonymous";
+        p.error(n, &sec.path("bind_dn"), message);
+    }
     Ldap {
         uri: sec.req("uri", p, reader::non_empty).unwrap_or_default(),
         user_tree: sec

@@ -30,6 +30,7 @@ mod paths;
 pub(crate) mod problem;
 pub(crate) mod reader;
 mod resolve;
+mod rollups;
 mod sections;
 mod websites;
 pub(crate) mod yaml;
@@ -50,6 +51,10 @@ pub use general::{
 pub use paths::PathConfig;
 pub use problem::{ConfigError, Level, Problem};
 pub use resolve::{ENV_VAR, LOCAL_FILE, SYSTEM_FILE, candidates, first_readable, resolve_path};
+pub use rollups::{
+    DEFAULT_DAILY_RETENTION, DEFAULT_HOURLY_RETENTION, MIN_DAILY_RETENTION, MIN_HOURLY_RETENTION,
+    Rollups,
+};
 pub use sections::{
     DEFAULT_MAX_LOCK_SECONDS, DEFAULT_TIME_WITHOUT_AGENT_MINUTES, RecurringTasks, Service, Ssl,
 };

@@ -33,6 +33,21 @@ const POSTGRES: Files = &[
         "alerts",
         include_str!("../../migrations/postgres/0003_alerts.sql"),
     ),
+    (
+        4,
+        "users",
+        include_str!("../../migrations/postgres/0004_users.sql"),
+    ),
+    (
+        5,
+        "rollups",
+        include_str!("../../migrations/postgres/0005_rollups.sql"),
+    ),
+    (
+        6,
+        "agents",
+        include_str!("../../migrations/postgres/0006_agents.sql"),
+    ),
 ];
 const SQLITE: Files = &[
     (
@@ -49,6 +64,21 @@ const SQLITE: Files = &[
         3,
         "alerts",
         include_str!("../../migrations/sqlite/0003_alerts.sql"),
+    ),
+    (
+        4,
+        "users",
+        include_str!("../../migrations/sqlite/0004_users.sql"),
+    ),
+    (
+        5,
+        "rollups",
+        include_str!("../../migrations/sqlite/0005_rollups.sql"),
+    ),
+    (
+        6,
+        "agents",
+        include_str!("../../migrations/sqlite/0006_agents.sql"),
     ),
 ];
 

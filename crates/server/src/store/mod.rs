@@ -32,10 +32,15 @@ mod outbox_sqlite;
 mod postgres;
 mod queries;
 mod reads;
+mod rollups;
+mod rollups_pg;
+mod rollups_sql;
+mod rollups_sqlite;
 mod rows;
 mod sqlite;
 mod sync;
 mod url;
+mod users;
 
 use std::time::Duration;
 
@@ -49,10 +54,12 @@ pub use alerts::{
 };
 use ingest::Posted;
 pub use model::{
-    AgentRow, DomainFilter, DomainRow, DomainsPage, Finished, Ingested, ResultView, SeverityCounts,
-    Stats, SyncStats, TaskSpec, TaskView,
+    AgentRow, DomainFilter, DomainRow, DomainSort, DomainsPage, Finished, Ingested, ResultView,
+    SeverityCounts, Stats, SyncStats, TaskSpec, TaskView,
 };
+pub use rollups::{CertExpiry, Point, Scope, Step, Tally, Uptime, Windows};
 pub use url::{DbTarget, parse_db_url};
+pub use users::{NewSession, SessionRow, UserRow};
 
 use crate::alerting::Rules;
 
@@ -92,6 +99,16 @@ macro_rules! dispatch {
         match &$self.inner {
             Inner::Pg(pool) => postgres::$f(pool, $($arg),*).await,
             Inner::Sqlite(pool) => sqlite::$f(pool, $($arg),*).await,
+        }
+    };
+}
+
+/// [`dispatch!`] for the roll-up functions, which live in their own backend files.
+macro_rules! dispatch_rollups {
+    ($self:ident . $f:ident ( $($arg:expr),* )) => {
+        match &$self.inner {
+            Inner::Pg(pool) => rollups_pg::$f(pool, $($arg),*).await,
+            Inner::Sqlite(pool) => rollups_sqlite::$f(pool, $($arg),*).await,
         }
     };
 }
@@ -244,7 +261,20 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn touch_agent(&self, agent: &str, now: DateTime<Utc>) -> Result<(), Error> {
-        dispatch!(self.touch_agent(agent, now))
+        dispatch!(self.touch_agent(agent, None, now))
+    }
+
+    /// [`Store::touch_agent`], recording the agent's version (its User-Agent).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn touch_agent_version(
+        &self,
+        agent: &str,
+        version: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        dispatch!(self.touch_agent(agent, version, now))
     }
 
     /// Every agent ever seen, by name.
@@ -280,10 +310,11 @@ impl Store {
         &self,
         filter: DomainFilter,
         search: Option<&str>,
+        sort: DomainSort,
         offset: i64,
         limit: i64,
     ) -> Result<DomainsPage, Error> {
-        dispatch!(self.domains_page(filter, search, offset.max(0), limit.max(0)))
+        dispatch!(self.domains_page(filter, search, sort, offset.max(0), limit.max(0)))
     }
 
     /// The tasks whose netloc is exactly `netloc`, by url, check and IP version.
@@ -460,11 +491,179 @@ impl Store {
         dispatch!(self.recheck_domain(netloc, now))
     }
 
+    /// Adds a user; false when the name is taken.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        dispatch!(self.create_user(username, hash, now))
+    }
+
+    /// One user, by name.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn user(&self, username: &str) -> Result<Option<UserRow>, Error> {
+        dispatch!(self.user(username))
+    }
+
+    /// Every user, by name.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn users(&self) -> Result<Vec<UserRow>, Error> {
+        dispatch!(self.users())
+    }
+
+    /// Sets a user's password hash and ends their sessions; false when there is no such user.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_password(
+        &self,
+        username: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        dispatch!(self.set_password(username, hash, now))
+    }
+
+    /// Disables (ending their sessions) or enables a user; false when there is no such user
+    /// or it already was so.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        dispatch!(self.set_disabled(username, disabled, now))
+    }
+
+    /// Deletes a user and their sessions; false when there is no such user.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn delete_user(&self, username: &str) -> Result<bool, Error> {
+        dispatch!(self.delete_user(username))
+    }
+
+    /// Records a successful login.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_login(&self, user_id: i64, now: DateTime<Utc>) -> Result<(), Error> {
+        dispatch!(self.record_login(user_id, now))
+    }
+
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn create_session(
+        &self,
+        session: &NewSession<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        dispatch!(self.create_session(session, now))
+    }
+
+    /// The live session `id` at `now` (not expired, its user enabled).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>, Error> {
+        dispatch!(self.session(id, now))
+    }
+
+    /// Ends session `id` (logout).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn delete_session(&self, id: &str) -> Result<(), Error> {
+        dispatch!(self.delete_session(id))
+    }
+
+    /// Deletes the sessions expired at `now`; how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.purge_sessions(now))
+    }
+
+    /// The earliest due time among the tasks waiting for an agent (`None`: none waits).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn oldest_waiting(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, Error> {
+        dispatch!(self.oldest_waiting(now))
+    }
+
     /// `GET /api/stats`: waiting tasks, stored results, tasks under a live lease.
     ///
     /// # Errors
     /// Database errors.
     pub async fn stats(&self, now: DateTime<Utc>) -> Result<Stats, Error> {
         dispatch!(self.stats(now))
+    }
+
+    /// Uptime of each task of `scope` over the last 24 hours, 7 days and 30 days (whole
+    /// buckets, see [`Windows`]), read from the roll-ups. Tasks without any result in 30
+    /// days are absent.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn uptimes(
+        &self,
+        scope: Scope<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<i64, Uptime>, Error> {
+        dispatch_rollups!(self.uptimes(scope, now))
+    }
+
+    /// Response times of the tasks of `scope` together, one point per `step` bucket starting
+    /// in `[from, to)` that has results, oldest first, read from the roll-ups.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn response_times(
+        &self,
+        scope: Scope<'_>,
+        step: Step,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Point>, Error> {
+        dispatch_rollups!(self.response_times(scope, step, from, to))
+    }
+
+    /// When the certificate of each task of `netloc` expires, as its latest result reported
+    /// it (tasks whose latest result has no certificate are absent).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn certificate_expiries(&self, netloc: &str) -> Result<Vec<CertExpiry>, Error> {
+        dispatch_rollups!(self.certificate_expiries(netloc))
+    }
+
+    /// Deletes hourly roll-ups of buckets before `hourly_before` and daily ones before
+    /// `daily_before`. Returns how many were deleted (on PostgreSQL, 0 while another replica
+    /// is doing it).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn purge_rollups(
+        &self,
+        hourly_before: DateTime<Utc>,
+        daily_before: DateTime<Utc>,
+    ) -> Result<u64, Error> {
+        dispatch_rollups!(self.purge_rollups(hourly_before, daily_before))
     }
 }

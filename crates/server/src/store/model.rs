@@ -86,12 +86,43 @@ pub struct Ingested {
 #[allow(missing_docs)]
 pub struct AgentRow {
     pub name: String,
+    /// Its latest lease or report (agents poll while idle).
     pub last_seen: DateTime<Utc>,
     pub last_result: Option<DateTime<Utc>>,
+    /// Its User-Agent, when it sent one.
+    pub version: Option<String>,
+    /// The hour `results_in_hour` counts.
+    pub results_hour: Option<DateTime<Utc>>,
+    pub results_in_hour: i64,
+    pub results_prev_hour: i64,
+}
+
+impl AgentRow {
+    /// Results in the hour before `now`: this hour's count plus the part of the previous
+    /// hour's that falls in the window (assuming a steady rate within it).
+    pub fn results_last_hour(&self, now: DateTime<Utc>) -> i64 {
+        let Some(hour) = self.results_hour else {
+            return 0;
+        };
+        let elapsed = (now - hour).num_milliseconds();
+        let hour_ms = 3_600_000;
+        match elapsed {
+            e if e < 0 => 0,
+            e if e < hour_ms => {
+                let previous = self.results_prev_hour as f64 * (1.0 - e as f64 / hour_ms as f64);
+                self.results_in_hour + previous.round() as i64
+            }
+            e if e < 2 * hour_ms => {
+                let share = 1.0 - (e - hour_ms) as f64 / hour_ms as f64;
+                (self.results_in_hour as f64 * share).round() as i64
+            }
+            _ => 0,
+        }
+    }
 }
 
 /// Number of tasks per current severity.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[allow(missing_docs)]
 pub struct SeverityCounts {
     pub ok: i64,
@@ -123,6 +154,18 @@ pub enum DomainFilter {
     Only(Severity),
 }
 
+/// How the domains page is sorted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DomainSort {
+    /// Worst severity first, then by name.
+    #[default]
+    Severity,
+    /// By name.
+    Name,
+    /// Least recently checked first.
+    LastCheck,
+}
+
 /// One row of the domains page: the tasks of one netloc.
 #[derive(Debug, Clone, Serialize)]
 pub struct DomainRow {
@@ -150,18 +193,22 @@ pub struct DomainsPage {
 }
 
 /// A task as the pages show it (its latest result denormalised onto it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[allow(missing_docs)]
 pub struct TaskView {
     pub id: i64,
     pub url: String,
     pub domain: String,
     pub netloc: String,
+    #[schema(value_type = crate::web::docs::wire::IpVersion)]
     pub ip_version: IpVersion,
     pub check: String,
     pub expected: String,
+    #[schema(value_type = crate::web::docs::wire::Method)]
     pub method: Method,
+    #[schema(value_type = crate::web::docs::wire::Severity)]
     pub severity: Severity,
+    #[schema(value_type = Option<crate::web::docs::wire::Status>)]
     pub last_status: Option<Status>,
     pub last_result_id: Option<i64>,
     pub last_run: Option<DateTime<Utc>>,
@@ -186,7 +233,7 @@ pub struct ResultView {
 }
 
 /// `GET /api/stats`, with the reference's counting bug fixed.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Tasks due and not under a live lease.
     pub upcoming_tasks_count: i64,

@@ -17,9 +17,10 @@ use super::queries::{self as q, held_cols, waiting, wire_task_cols};
 use super::reads::read_queries;
 use super::rows;
 use super::sync::{self, BATCH, NewSettings, NewTask};
+use super::users::{self, NewSession, SessionRow, UserRow, user_queries};
 use super::{
-    AgentRow, DomainFilter, DomainsPage, Error, Ingested, ResultView, SeverityCounts, Stats,
-    SyncStats,
+    AgentRow, DomainFilter, DomainSort, DomainsPage, Error, Ingested, ResultView, SeverityCounts,
+    Stats, SyncStats,
 };
 use super::{TaskSpec, TaskView};
 use crate::alerting::Rules;
@@ -217,6 +218,7 @@ pub(super) async fn ingest(
         return Ok(Vec::new());
     }
     let result_ids = insert_results(&mut tx, agent, &accepted, now).await?;
+    super::rollups_pg::record(&mut tx, &accepted, now).await?;
     let states: Vec<NewState<DateTime<Utc>>> = accepted
         .iter()
         .zip(&result_ids)
@@ -227,9 +229,13 @@ pub(super) async fn ingest(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    let (hour, previous) = q::hours(now);
     sqlx::query(q::AGENT_POSTED)
         .bind(agent)
         .bind(now)
+        .bind(hour)
+        .bind(previous)
+        .bind(accepted.len() as i64)
         .execute(&mut *tx)
         .await?;
     let alerts = ingest::alerts(&accepted, &result_ids);
@@ -291,8 +297,9 @@ fn bind_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t
 }
 
-read_queries!(PgPool, bind_time, q::DOMAINS_PAGE_PG, q::DOMAIN_TASKS_PG);
+read_queries!(PgPool, bind_time, q::domains_page_pg, q::DOMAIN_TASKS_PG);
 outbox_queries!(PgPool, bind_time);
+user_queries!(PgPool, bind_time);
 
 /// Deletes old results, unless another replica is doing it right now (then `Ok(0)`): the
 /// transaction-scoped advisory lock is released at commit, even if this process dies.

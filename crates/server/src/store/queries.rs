@@ -51,9 +51,9 @@ macro_rules! domain_filter {
 /// summed from one `max` per bit rather than `sum(DISTINCT …)`, which would force PostgreSQL
 /// to sort every task instead of hashing them (see the bench: 40,000 tasks, 10,000 hosts);
 /// `worst_rank` follows `Severity::rank`. `$collate` makes the netloc order bytewise on both
-/// backends (PostgreSQL would otherwise follow the database's locale).
+/// backends (PostgreSQL would otherwise follow the database's locale); `$order` is the sort.
 macro_rules! domains_page {
-    ($collate:literal) => {
+    ($collate:literal, $order:expr) => {
         concat!(
             "SELECT netloc, \
                CAST(max(CASE severity WHEN 'critical' THEN 3 WHEN 'unknown' THEN 2 \
@@ -65,14 +65,61 @@ macro_rules! domains_page {
                count(*) AS tasks, max(last_run) AS last_check \
              FROM argos_tasks WHERE ",
             domain_filter!(),
-            " GROUP BY netloc ORDER BY worst_rank DESC, netloc ",
-            $collate,
+            " GROUP BY netloc ORDER BY ",
+            $order,
             " LIMIT $3 OFFSET $4"
         )
     };
 }
-pub(crate) const DOMAINS_PAGE_PG: &str = domains_page!("COLLATE \"C\"");
-pub(crate) const DOMAINS_PAGE_SQLITE: &str = domains_page!("COLLATE BINARY");
+
+/// Worst first, then by name.
+macro_rules! by_severity {
+    ($collate:literal) => {
+        domains_page!($collate, concat!("worst_rank DESC, netloc ", $collate))
+    };
+}
+/// By name.
+macro_rules! by_name {
+    ($collate:literal) => {
+        domains_page!($collate, concat!("netloc ", $collate))
+    };
+}
+/// Least recently checked first (never checked at the top), then by name.
+macro_rules! by_last_check {
+    ($collate:literal) => {
+        domains_page!(
+            $collate,
+            concat!(
+                "max(last_run) IS NOT NULL, max(last_run), netloc ",
+                $collate
+            )
+        )
+    };
+}
+
+/// The domains page SQL of PostgreSQL for `sort`.
+pub(crate) fn domains_page_pg(sort: super::DomainSort) -> &'static str {
+    match sort {
+        super::DomainSort::Severity => by_severity!("COLLATE \"C\""),
+        super::DomainSort::Name => by_name!("COLLATE \"C\""),
+        super::DomainSort::LastCheck => by_last_check!("COLLATE \"C\""),
+    }
+}
+
+/// The domains page SQL of SQLite for `sort`.
+pub(crate) fn domains_page_sqlite(sort: super::DomainSort) -> &'static str {
+    match sort {
+        super::DomainSort::Severity => by_severity!("COLLATE BINARY"),
+        super::DomainSort::Name => by_name!("COLLATE BINARY"),
+        super::DomainSort::LastCheck => by_last_check!("COLLATE BINARY"),
+    }
+}
+
+/// The earliest `next_run` among tasks due and not leased: how far behind the agents are.
+pub(crate) const OLDEST_WAITING: &str = concat!(
+    "SELECT min(next_run) AS oldest FROM argos_tasks WHERE ",
+    waiting!()
+);
 
 pub(crate) const DOMAINS_TOTALS: &str = concat!(
     "SELECT count(*) AS domains, CAST(coalesce(sum(n), 0) AS BIGINT) AS tasks \
@@ -116,17 +163,35 @@ pub(crate) const TASK_RESULTS: &str = concat!(
     " FROM argos_results WHERE task_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
 );
 
-pub(crate) const AGENTS: &str =
-    "SELECT name, last_seen, last_result FROM argos_agents ORDER BY name";
+pub(crate) const AGENTS: &str = "SELECT name, last_seen, last_result, version, results_hour, \
+     results_in_hour, results_prev_hour FROM argos_agents ORDER BY name";
 
 /// An agent polled: it is alive even if it had nothing to do (the reference only counted
-/// agents that posted results).
-pub(crate) const TOUCH_AGENT: &str = "INSERT INTO argos_agents (name, first_seen, last_seen) VALUES ($1, $2, $2) \
-     ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen";
+/// agents that posted results). `$3` is its version (User-Agent), kept when not given.
+pub(crate) const TOUCH_AGENT: &str = "INSERT INTO argos_agents (name, first_seen, last_seen, version) \
+     VALUES ($1, $2, $2, $3) ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen, \
+     version = coalesce(excluded.version, argos_agents.version)";
 
-pub(crate) const AGENT_POSTED: &str = "INSERT INTO argos_agents (name, first_seen, last_seen, last_result) \
-     VALUES ($1, $2, $2, $2) \
-     ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen, last_result = excluded.last_result";
+/// An agent posted `$5` results at `$2`, in the hour starting at `$3` (the previous one
+/// started at `$4`): the hour counters roll over when the hour changed.
+pub(crate) const AGENT_POSTED: &str = "INSERT INTO argos_agents \
+       (name, first_seen, last_seen, last_result, results_hour, results_in_hour, results_prev_hour) \
+     VALUES ($1, $2, $2, $2, $3, $5, 0) \
+     ON CONFLICT (name) DO UPDATE SET last_seen = excluded.last_seen, last_result = excluded.last_result, \
+       results_prev_hour = CASE WHEN argos_agents.results_hour = $3 THEN argos_agents.results_prev_hour \
+         WHEN argos_agents.results_hour = $4 THEN argos_agents.results_in_hour ELSE 0 END, \
+       results_in_hour = CASE WHEN argos_agents.results_hour = $3 \
+         THEN argos_agents.results_in_hour + $5 ELSE $5 END, \
+       results_hour = $3";
+
+/// The start of the hour of `now`, and of the hour before.
+pub(crate) fn hours(
+    now: chrono::DateTime<chrono::Utc>,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    use chrono::{DurationRound, TimeDelta};
+    let hour = now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now);
+    (hour, hour - TimeDelta::hours(1))
+}
 
 pub(crate) const SEVERITY_COUNTS: &str =
     "SELECT severity, count(*) AS n FROM argos_tasks GROUP BY severity";

@@ -7,15 +7,17 @@
 
 /// `read_queries!(Pool, bind_time, DOMAINS_PAGE_SQL, DOMAIN_TASKS_SQL)`.
 macro_rules! read_queries {
-    ($Pool:ty, $time:path, $domains_page:expr, $domain_tasks:expr) => {
+    ($Pool:ty, $time:path, $domains_page:path, $domain_tasks:expr) => {
         pub(super) async fn touch_agent(
             pool: &$Pool,
             agent: &str,
+            version: Option<&str>,
             now: DateTime<Utc>,
         ) -> Result<(), Error> {
             sqlx::query(q::TOUCH_AGENT)
                 .bind(agent)
                 .bind($time(now))
+                .bind(version)
                 .execute(pool)
                 .await?;
             Ok(())
@@ -42,11 +44,12 @@ macro_rules! read_queries {
             pool: &$Pool,
             filter: DomainFilter,
             search: Option<&str>,
+            sort: DomainSort,
             offset: i64,
             limit: i64,
         ) -> Result<DomainsPage, Error> {
             let (f, s) = (q::filter_arg(filter), q::search_arg(search));
-            let rows = sqlx::query($domains_page)
+            let rows = sqlx::query($domains_page(sort))
                 .bind(f)
                 .bind(&s)
                 .bind(limit)
@@ -135,6 +138,17 @@ macro_rules! read_queries {
                 .execute(pool)
                 .await?
                 .rows_affected())
+        }
+
+        pub(super) async fn oldest_waiting(
+            pool: &$Pool,
+            now: DateTime<Utc>,
+        ) -> Result<Option<DateTime<Utc>>, Error> {
+            let row = sqlx::query(q::OLDEST_WAITING)
+                .bind($time(now))
+                .fetch_one(pool)
+                .await?;
+            Ok(rows::Cols::opt_time(&row, "oldest")?)
         }
 
         pub(super) async fn stats(pool: &$Pool, now: DateTime<Utc>) -> Result<Stats, Error> {

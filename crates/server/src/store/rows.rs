@@ -12,6 +12,7 @@ use super::alerts::{AlertKind, AlertRecord, Delivery, DeliveryView};
 use super::ingest::{Accepted, Held};
 use super::model::{AgentRow, DomainRow, DomainsPage, ResultView, SeverityCounts, TaskView};
 use super::sync::{Current, Settings};
+use super::users::{SessionRow, UserRow};
 
 type R<T> = Result<T, sqlx::Error>;
 
@@ -152,6 +153,10 @@ pub(crate) fn agent_row(r: &impl Cols) -> R<AgentRow> {
         name: r.text("name")?,
         last_seen: r.time("last_seen")?,
         last_result: r.opt_time("last_result")?,
+        version: r.opt_text("version")?,
+        results_hour: r.opt_time("results_hour")?,
+        results_in_hour: r.int("results_in_hour")?,
+        results_prev_hour: r.int("results_prev_hour")?,
     })
 }
 
@@ -332,4 +337,23 @@ pub(crate) fn ids_in_order<C: Cols>(returned: &[C], accepted: &[Accepted<'_>]) -
                 .ok_or_else(|| bad("task_id", "an inserted result went missing"))
         })
         .collect()
+}
+
+pub(crate) fn user(r: &impl Cols) -> R<UserRow> {
+    Ok(UserRow {
+        id: r.int("id")?,
+        username: r.text("username")?,
+        password: r.text("password")?,
+        disabled: r.flag("disabled")?,
+        last_login_at: r.opt_time("last_login_at")?,
+    })
+}
+
+pub(crate) fn session(r: &impl Cols) -> R<SessionRow> {
+    Ok(SessionRow {
+        username: r.text("username")?,
+        user_id: r.opt_int("user_id")?,
+        expires_at: r.time("expires_at")?,
+        persistent: r.flag("persistent")?,
+    })
 }

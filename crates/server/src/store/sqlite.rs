@@ -21,9 +21,10 @@ use super::queries::{self as q, held_cols, waiting, wire_task_cols};
 use super::reads::read_queries;
 use super::rows;
 use super::sync::{self, BATCH, NewSettings, NewTask};
+use super::users::{self, NewSession, SessionRow, UserRow, user_queries};
 use super::{
-    AgentRow, DomainFilter, DomainsPage, Error, Ingested, ResultView, SeverityCounts, Stats,
-    SyncStats,
+    AgentRow, DomainFilter, DomainSort, DomainsPage, Error, Ingested, ResultView, SeverityCounts,
+    Stats, SyncStats,
 };
 use super::{TaskSpec, TaskView};
 use crate::alerting::Rules;
@@ -218,6 +219,7 @@ pub(super) async fn ingest(
         .fetch_all(&mut *tx)
         .await?;
     let result_ids = rows::ids_in_order(&returned, &accepted)?;
+    super::rollups_sqlite::record(&mut tx, &accepted, now).await?;
     let states: Vec<NewState<i64>> = accepted
         .iter()
         .zip(&result_ids)
@@ -228,9 +230,13 @@ pub(super) async fn ingest(
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
+    let (hour, previous) = q::hours(now);
     sqlx::query(q::AGENT_POSTED)
         .bind(agent)
         .bind(ms(now))
+        .bind(ms(hour))
+        .bind(ms(previous))
+        .bind(accepted.len() as i64)
         .execute(&mut *tx)
         .await?;
     let alerts = ingest::alerts(&accepted, &result_ids);
@@ -244,10 +250,11 @@ pub(super) async fn ingest(
 read_queries!(
     SqlitePool,
     ms,
-    q::DOMAINS_PAGE_SQLITE,
+    q::domains_page_sqlite,
     q::DOMAIN_TASKS_SQLITE
 );
 outbox_queries!(SqlitePool, ms);
+user_queries!(SqlitePool, ms);
 
 /// Deletes old results. SQLite has a single writer, so there is no second replica to keep out.
 pub(super) async fn purge_results(

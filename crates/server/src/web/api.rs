@@ -4,39 +4,69 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Extension;
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::Visitor;
 use crate::state::AppState;
-use crate::store::{DomainFilter, SeverityCounts, Stats};
+use crate::store::{DomainFilter, DomainSort, SeverityCounts, Stats};
 use crate::web::Error;
+use crate::web::docs::{self, Internal, NotFound, Unauthorized};
 
-/// The JSON routes.
-pub fn router() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/api/severities", get(severities))
-        .route("/api/stats", get(stats))
-        .route("/api/app/", get(summary))
-        .route("/api/app/version", get(version))
-        .route("/api/app/domains", get(domains))
-        .route("/api/app/agents", get(agents))
-        .route("/api/app/domain/{netloc}", get(domain_tasks))
-        .route("/api/app/alerts", get(alerts))
-        .route("/healthz", get(healthz))
+/// The JSON routes, each with its OpenAPI description (see [`docs`]).
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::default()
+        .routes(routes!(severities))
+        .routes(routes!(stats))
+        .routes(routes!(summary))
+        .routes(routes!(version))
+        .routes(routes!(domains))
+        .routes(routes!(agents))
+        .routes(routes!(domain_tasks))
+        .routes(routes!(alerts))
+        .routes(routes!(healthz))
 }
 
+/// Number of tasks per current severity (polled by Nagios/Shinken setups).
+#[utoipa::path(get, path = "/api/severities", tag = "monitoring", security(()),
+    responses(
+        (status = 200, description = "Tasks per severity; every key is present",
+            body = SeverityCounts),
+        (status = 500, response = Internal),
+    )
+)]
 async fn severities(State(state): State<Arc<AppState>>) -> Result<Json<SeverityCounts>, Error> {
     Ok(Json(state.store.severity_counts().await?))
 }
 
+/// Counts of tasks waiting, tasks leased and stored results.
+#[utoipa::path(get, path = "/api/stats", tag = "monitoring", security(("session" = [])),
+    responses(
+        (status = 200, description = "The counts", body = Stats),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
 async fn stats(State(state): State<Arc<AppState>>) -> Result<Json<Stats>, Error> {
     Ok(Json(state.store.stats(Utc::now()).await?))
 }
 
+/// The dashboard's figures: tasks per severity, agents, tasks waiting.
+#[utoipa::path(get, path = "/api/app/", tag = "app", security(("session" = [])),
+    description = "Needs a session, unless `general.unauthenticated_access` is `dashboard` or `all`.",
+    responses(
+        (status = 200, description = "The dashboard's figures", body = docs::Summary),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
 async fn summary(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {
     let severities = state.store.severity_counts().await?;
     let agents = state.store.agents().await?.len();
@@ -46,18 +76,46 @@ async fn summary(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Erro
     ))
 }
 
-async fn version() -> Json<Value> {
-    Json(json!({ "argos_monitoring": env!("CARGO_PKG_VERSION"), "logged_in": false }))
+/// The server's version, and whether the caller is logged in.
+#[utoipa::path(get, path = "/api/app/version", tag = "app", security(("session" = [])),
+    responses(
+        (status = 200, description = "The version", body = docs::Version),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
+async fn version(Extension(visitor): Extension<Visitor>) -> Json<Value> {
+    Json(json!({
+        "argos_monitoring": env!("CARGO_PKG_VERSION"),
+        "logged_in": visitor.user.is_some(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Page {
+    /// Domains skipped (in netloc order).
+    #[param(minimum = 0)]
     offset: Option<i64>,
+    /// Domains returned at most (default: all).
+    #[param(minimum = 1)]
     limit: Option<i64>,
 }
 
+/// Every domain with its severities and its latest check.
+///
 /// The reference's shape (every domain at once by default, for compatibility); `offset` and
 /// `limit` page through large installations.
+#[utoipa::path(get, path = "/api/app/domains", tag = "app", security(("session" = [])),
+    params(Page),
+    responses(
+        (status = 200, description = "The domains (keys: `host[:port]`)", body = docs::Domains),
+        (status = 400, description = "A query parameter is not an integer",
+            body = String, content_type = "text/plain"),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
 async fn domains(
     State(state): State<Arc<AppState>>,
     Query(p): Query<Page>,
@@ -65,7 +123,13 @@ async fn domains(
     let limit = p.limit.unwrap_or(i64::MAX).clamp(1, i64::MAX);
     let page = state
         .store
-        .domains_page(DomainFilter::All, None, p.offset.unwrap_or(0).max(0), limit)
+        .domains_page(
+            DomainFilter::All,
+            None,
+            DomainSort::Severity,
+            p.offset.unwrap_or(0).max(0),
+            limit,
+        )
         .await?;
     let mut domains = BTreeMap::new();
     let mut last_checks = BTreeMap::new();
@@ -84,6 +148,14 @@ async fn domains(
     })))
 }
 
+/// Every agent with its last contact.
+#[utoipa::path(get, path = "/api/app/agents", tag = "app", security(("session" = [])),
+    responses(
+        (status = 200, description = "The agents", body = docs::Agents),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
 async fn agents(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {
     let agents: BTreeMap<String, Value> = state
         .store
@@ -96,6 +168,17 @@ async fn agents(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error
 }
 
 /// One domain's tasks with their latest result (what the domain page shows).
+#[utoipa::path(get, path = "/api/app/domain/{netloc}", tag = "app",
+    security(("session" = [])),
+    params(("netloc" = String, Path, description = "`host[:port]` of the domain",
+        example = "example.org")),
+    responses(
+        (status = 200, description = "The domain's tasks", body = docs::DomainTasks),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+    )
+)]
 async fn domain_tasks(
     State(state): State<Arc<AppState>>,
     Path(netloc): Path<String>,
@@ -107,14 +190,29 @@ async fn domain_tasks(
     Ok(Json(json!({ "domain": netloc, "tasks": tasks })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AlertsQuery {
+    /// Alerts older than this id: the `next_before` of the previous page.
     before: Option<i64>,
+    /// Alerts returned at most, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
-/// Recent alerts, newest first, with each channel's outcome; `before` (the `next_before` of
-/// the previous page) pages back.
+/// Recent alerts, newest first, with each channel's outcome.
+///
+/// `before` (the `next_before` of the previous page) pages back.
+#[utoipa::path(get, path = "/api/app/alerts", tag = "app", security(("session" = [])),
+    params(AlertsQuery),
+    responses(
+        (status = 200, description = "A page of alerts", body = docs::Alerts),
+        (status = 400, description = "A query parameter is not an integer",
+            body = String, content_type = "text/plain"),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = Internal),
+    )
+)]
 async fn alerts(
     State(state): State<Arc<AppState>>,
     Query(q): Query<AlertsQuery>,
@@ -127,6 +225,13 @@ async fn alerts(
     Ok(Json(json!({ "alerts": alerts, "next_before": next })))
 }
 
+/// Liveness and database check, for load balancers and probes.
+#[utoipa::path(get, path = "/healthz", tag = "monitoring", security(()),
+    responses(
+        (status = 200, description = "The server answers and its database too", body = docs::Health),
+        (status = 500, response = Internal),
+    )
+)]
 async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {
     state.store.severity_counts().await?;
     Ok(Json(

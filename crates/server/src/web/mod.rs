@@ -2,8 +2,13 @@
 
 pub mod agent_api;
 pub mod api;
+pub mod chart;
+pub mod dashboard;
+pub mod docs;
 mod error;
+pub mod login;
 pub mod pages;
+pub mod recheck;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +34,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(agent_api::router())
         .merge(api::router())
         .merge(pages::router())
+        .merge(docs::router(&root))
+        .merge(login::router())
+        .merge(recheck::router())
+        // Inner to outer: who may see what, then the security headers on every answer
+        // (refusals included).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::guard,
+        ))
+        .layer(axum::middleware::from_fn(crate::auth::headers::add))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -1,24 +1,27 @@
 //! Server-rendered pages. Each page reads only what it shows: the dashboard four counts, the
 //! domains list one page of domains, a domain its own tasks with their denormalised last
-//! result. Templates are compiled into the binary and auto-escape HTML (agents and configs
+//! result and their roll-ups (see `domain`). Templates are compiled into the binary and auto-escape HTML (agents and configs
 //! supply text that ends up here).
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use chrono::Utc;
 use minijinja::Environment;
 use minijinja::value::Serde;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::Visitor;
 use crate::state::AppState;
-use crate::store::DomainFilter;
+use crate::store::{DomainFilter, DomainSort, Scope, Step};
 use argos_checks::Severity;
+
+mod domain;
 
 /// Domains shown per page.
 pub const DOMAINS_PER_PAGE: i64 = 100;
@@ -26,10 +29,8 @@ pub const DOMAINS_PER_PAGE: i64 = 100;
 pub const RESULTS_PER_PAGE: i64 = 50;
 /// Alerts shown per page.
 pub const ALERTS_PER_PAGE: i64 = 50;
-/// Dashboard auto-refresh, in seconds.
-pub const DASHBOARD_REFRESH: u32 = 30;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("index.html", include_str!("../../templates/index.html")),
@@ -40,6 +41,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("agents.html", include_str!("../../templates/agents.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("alerts.html", include_str!("../../templates/alerts.html")),
+    ("login.html", include_str!("../../templates/login.html")),
 ];
 const STYLE: &str = include_str!("../../templates/style.css");
 
@@ -59,7 +61,7 @@ pub fn templates() -> Environment<'static> {
 /// The HTML routes.
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/", get(dashboard))
+        .route("/", get(super::dashboard::page))
         .route("/domains", get(domains))
         .route("/domain/{netloc}", get(domain))
         .route("/task/{id}/results", get(task_results))
@@ -89,12 +91,44 @@ impl From<crate::store::Error> for PageError {
     }
 }
 
+impl PageError {
+    /// A form whose CSRF field does not match the visitor's cookies.
+    pub fn csrf() -> PageError {
+        PageError(
+            StatusCode::FORBIDDEN,
+            "This form has expired or did not come from this site: go back, reload the page and try again.".into(),
+        )
+    }
+
+    /// A service the page needs is down.
+    pub fn unavailable(why: &str) -> PageError {
+        PageError(StatusCode::SERVICE_UNAVAILABLE, why.to_owned())
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.0.canonical_reason().unwrap_or("Error");
         let body = format!("{title}: {}", self.1);
         (self.0, body).into_response()
     }
+}
+
+/// Renders `name` for `visitor`: the header shows who is logged in, and forms get the
+/// visitor's CSRF field.
+pub fn render_page(
+    state: &AppState,
+    visitor: &crate::auth::Visitor,
+    name: &str,
+    mut ctx: Value,
+) -> Result<Html<String>, PageError> {
+    ctx["user"] = json!(visitor.user);
+    ctx["csrf"] = json!(visitor.csrf);
+    let cfg = state.config();
+    ctx["login_needed"] = json!(
+        cfg.general.unauthenticated_access != Some(crate::config::UnauthenticatedAccess::All)
+    );
+    render(state, name, ctx)
 }
 
 fn render(state: &AppState, name: &str, mut ctx: Value) -> Result<Html<String>, PageError> {
@@ -114,38 +148,27 @@ fn render(state: &AppState, name: &str, mut ctx: Value) -> Result<Html<String>, 
     })
 }
 
-async fn dashboard(State(state): State<Arc<AppState>>) -> Result<Html<String>, PageError> {
-    let counts = state.store.severity_counts().await?;
-    let agents = state.store.agents().await?.len();
-    let waiting = state.store.waiting_count(Utc::now()).await?;
-    let tiles: Vec<Value> = [
-        (Severity::Unknown, counts.unknown),
-        (Severity::Ok, counts.ok),
-        (Severity::Warning, counts.warning),
-        (Severity::Critical, counts.critical),
-    ]
-    .into_iter()
-    .map(|(s, n)| json!({ "severity": s, "count": n }))
-    .collect();
-    let total = counts.ok + counts.warning + counts.critical + counts.unknown;
-    let ctx = json!({ "tiles": tiles, "agents": agents, "waiting": waiting, "total": total, "refresh": DASHBOARD_REFRESH });
-    render(&state, "index.html", ctx)
-}
-
 #[derive(Debug, Deserialize)]
 struct DomainsQuery {
     s: Option<String>,
+    sort: Option<String>,
     q: Option<String>,
     page: Option<i64>,
 }
 
+const SORTS: [(&str, &str); 3] = [
+    ("severity", "Worst first"),
+    ("name", "Name"),
+    ("last-check", "Least recently checked"),
+];
+
 const FILTERS: [(&str, &str); 6] = [
     ("all", "All"),
     ("not-ok", "Not OK"),
-    ("ok", "✅ OK"),
-    ("warning", "⚠️ Warning"),
-    ("critical", "❌ Critical"),
-    ("unknown", "❔ Unknown"),
+    ("ok", "OK"),
+    ("warning", "Warning"),
+    ("critical", "Critical"),
+    ("unknown", "Unknown"),
 ];
 
 fn parse_filter(s: &str) -> Option<DomainFilter> {
@@ -158,6 +181,7 @@ fn parse_filter(s: &str) -> Option<DomainFilter> {
 
 async fn domains(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Query(q): Query<DomainsQuery>,
 ) -> Result<Html<String>, PageError> {
     let s = q.s.unwrap_or_else(|| "all".into());
@@ -167,6 +191,18 @@ async fn domains(
             format!("unknown filter {s:?}: use all, not-ok, ok, warning, critical or unknown"),
         )
     })?;
+    let q_sort = q.sort.clone().unwrap_or_else(|| "severity".into());
+    let sort = match q.sort.as_deref() {
+        None | Some("severity") => DomainSort::Severity,
+        Some("name") => DomainSort::Name,
+        Some("last-check") => DomainSort::LastCheck,
+        Some(other) => {
+            return Err(PageError(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("unknown sort {other:?}: use severity, name or last-check"),
+            ));
+        }
+    };
     let search = q.q.unwrap_or_default();
     let page = q.page.unwrap_or(1).max(1);
     let found = state
@@ -174,6 +210,7 @@ async fn domains(
         .domains_page(
             filter,
             Some(search.trim()).filter(|s| !s.is_empty()),
+            sort,
             (page - 1) * DOMAINS_PER_PAGE,
             DOMAINS_PER_PAGE,
         )
@@ -193,32 +230,60 @@ async fn domains(
     let ctx = json!({
         "rows": rows, "total_domains": found.total_domains, "total_tasks": found.total_tasks,
         "agents": agents, "s": s, "q": search, "filters": FILTERS, "page": page, "pages": pages,
+        "sort": q_sort, "sorts": SORTS,
         "prev_page": if page > 1 { Some(page - 1) } else { None },
         "next_page": if page < pages { Some(page + 1) } else { None },
     });
-    render(&state, "domains.html", ctx)
+    render_page(&state, &visitor, "domains.html", ctx)
 }
 
+#[derive(Debug, Deserialize)]
+struct DomainQuery {
+    range: Option<String>,
+}
+
+/// A domain's tasks, its uptime and its response-time chart: four indexed queries (tasks by
+/// netloc, their latest results by id, and two ranges of roll-ups), run together.
 async fn domain(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Path(netloc): Path<String>,
+    Query(q): Query<DomainQuery>,
 ) -> Result<Html<String>, PageError> {
-    let tasks = state.store.domain_tasks(&netloc).await?;
+    let range = domain::Range::parse(q.range.as_deref()).ok_or_else(|| {
+        PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown range: use 24h or 7d".into(),
+        )
+    })?;
+    let now = Utc::now();
+    let (from, to) = range.period(now);
+    let scope = Scope::Domain(&netloc);
+    let (tasks, uptimes, certificates, points) = tokio::try_join!(
+        state.store.domain_tasks(&netloc),
+        state.store.uptimes(scope, now),
+        state.store.certificate_expiries(&netloc),
+        state.store.response_times(scope, Step::Hour, from, to),
+    )?;
     if tasks.is_empty() {
         return Err(PageError(
             StatusCode::NOT_FOUND,
             format!("No task is monitoring {netloc}."),
         ));
     }
-    let maintenance = state
-        .rules()
-        .maintenance_of_netloc(&netloc, Utc::now())
-        .map(str::to_owned);
-    render(
-        &state,
-        "domain.html",
-        json!({ "netloc": netloc, "tasks": tasks, "maintenance": maintenance }),
-    )
+    let cfg = state.config();
+    let mut ctx = domain::context(&domain::Inputs {
+        netloc: &netloc,
+        tasks: &tasks,
+        uptimes: &uptimes,
+        certificates: &certificates,
+        points: &points,
+        range,
+        thresholds: &cfg.ssl.thresholds,
+        now,
+    });
+    ctx["maintenance"] = json!(state.rules().maintenance_of_netloc(&netloc, now));
+    render_page(&state, &visitor, "domain.html", ctx)
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +293,7 @@ struct HistoryQuery {
 
 async fn task_results(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Path(id): Path<i64>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Html<String>, PageError> {
@@ -239,8 +305,9 @@ async fn task_results(
     let older = (results.len() as i64 == RESULTS_PER_PAGE)
         .then(|| results.last().map(|r| r.id))
         .flatten();
-    render(
+    render_page(
         &state,
+        &visitor,
         "results.html",
         json!({ "task": task, "results": results, "older": older }),
     )
@@ -248,24 +315,45 @@ async fn task_results(
 
 async fn result(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let result = state.store.result(id).await?;
     let task = state.store.task(result.task_id).await?;
-    render(
+    render_page(
         &state,
+        &visitor,
         "result.html",
         json!({ "result": result, "task": task }),
     )
 }
 
-async fn agents(State(state): State<Arc<AppState>>) -> Result<Html<String>, PageError> {
-    let agents = state.store.agents().await?;
-    render(&state, "agents.html", json!({ "agents": agents }))
+async fn agents(
+    State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
+) -> Result<Html<String>, PageError> {
+    let now = Utc::now();
+    let silent = state.config().recurring_tasks.time_without_agent;
+    let agents: Vec<Value> = state
+        .store
+        .agents()
+        .await?
+        .into_iter()
+        .map(|a| {
+            let mut v = json!(a);
+            v["results_last_hour"] = json!(a.results_last_hour(now));
+            v["silent"] = json!((now - a.last_seen).to_std().unwrap_or_default() > silent);
+            v
+        })
+        .collect();
+    let silent_after = super::dashboard::human_seconds(silent.as_secs() as i64);
+    let ctx = json!({ "agents": agents, "silent_after": silent_after });
+    render_page(&state, &visitor, "agents.html", ctx)
 }
 
 async fn alerts(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Query(q): Query<HistoryQuery>,
 ) -> Result<Html<String>, PageError> {
     let alerts = state.store.alerts_page(q.before, ALERTS_PER_PAGE).await?;
@@ -273,8 +361,9 @@ async fn alerts(
     let older = (alerts.len() as i64 == ALERTS_PER_PAGE)
         .then(|| alerts.last().map(|a| a.alert.id))
         .flatten();
-    render(
+    render_page(
         &state,
+        &visitor,
         "alerts.html",
         json!({ "alerts": alerts, "older": older, "pending": pending }),
     )

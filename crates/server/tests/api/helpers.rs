@@ -10,6 +10,10 @@ use argos_checks::probe::{Probe, ProbeOptions};
 use argos_server::app::{App, ServeOptions};
 use argos_server::config::{self, LoadOptions};
 use argos_server::state::AppState;
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -46,10 +50,16 @@ pub fn config_with(db_url: &str, general: &str, websites: &str) -> String {
     } else {
         "  alerts:\n    ok: [local]\n    warning: [local]\n    critical: [local]\n    unknown: [local]\n    no_agent: [local]\n".to_owned()
     };
+    // Tests of pages and APIs read them anonymously unless they test logins themselves.
+    let access = if general.contains("unauthenticated_access") {
+        ""
+    } else {
+        "  unauthenticated_access: all\n"
+    };
     format!(
         r#"general:
 {general}
-{alerts}  db:
+{alerts}{access}  db:
     url: "{db_url}"
   env: test
   cookie_secret: "a-test-secret-that-is-long-enough-0123456789"
@@ -264,4 +274,111 @@ impl AgentHandle {
         let _ = self.stop.take().unwrap().send(());
         self.task.take().unwrap().await.unwrap();
     }
+}
+
+/// A browser: keeps cookies, follows no redirect.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    pub cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Browser {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            http,
+            base: app.base.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn keep(&mut self, headers: &HeaderMap) {
+        for c in headers.get_all(SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let (pair, _) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn get(&mut self, path: &str) -> (StatusCode, HeaderMap, String) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        self.keep(&headers);
+        (status, headers, resp.text().await.unwrap())
+    }
+
+    pub async fn post(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, String) {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        self.keep(&headers);
+        (status, headers, resp.text().await.unwrap())
+    }
+
+    /// The CSRF field of the form on `path`.
+    pub async fn csrf(&mut self, path: &str) -> String {
+        let (_, _, html) = self.get(path).await;
+        let at = html
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a csrf field");
+        html[at + 19..].split('"').next().unwrap().to_owned()
+    }
+
+    pub async fn login(
+        &mut self,
+        user: &str,
+        pw: &str,
+        next: &str,
+    ) -> (StatusCode, HeaderMap, String) {
+        let csrf = self.csrf(&format!("/login?next={}", urlencode(next))).await;
+        let form = [
+            ("username", user),
+            ("password", pw),
+            ("csrf", &csrf),
+            ("next", next),
+        ];
+        self.post("/login", &form).await
+    }
+}
+
+pub fn location(h: &HeaderMap) -> &str {
+    h.get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// `s` as a query-string value.
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

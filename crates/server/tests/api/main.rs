@@ -6,9 +6,12 @@ mod helpers;
 
 mod agent_api;
 mod alerts;
+mod auth;
 mod browser;
 mod checks;
 mod e2e;
+mod ldap;
+mod openapi;
 mod pages;
 mod python_agent;
 mod reload;

@@ -130,7 +130,13 @@ async fn domains_page_filters_orders_and_paginates(store: Store) {
     store.ingest("a", &results, at(5)).await.unwrap();
 
     let all = store
-        .domains_page(DomainFilter::All, None, 0, 100)
+        .domains_page(
+            DomainFilter::All,
+            None,
+            argos_server::store::DomainSort::Severity,
+            0,
+            100,
+        )
         .await
         .unwrap();
     let rows: Vec<_> = all
@@ -160,7 +166,13 @@ async fn domains_page_filters_orders_and_paginates(store: Store) {
     );
 
     let not_ok = store
-        .domains_page(DomainFilter::NotOk, None, 0, 100)
+        .domains_page(
+            DomainFilter::NotOk,
+            None,
+            argos_server::store::DomainSort::Severity,
+            0,
+            100,
+        )
         .await
         .unwrap();
     let netlocs: Vec<_> = not_ok
@@ -180,7 +192,13 @@ async fn domains_page_filters_orders_and_paginates(store: Store) {
     );
     assert_eq!((not_ok.total_domains, not_ok.total_tasks), (4, 4));
     let ok = store
-        .domains_page(DomainFilter::Only(Severity::Ok), None, 0, 100)
+        .domains_page(
+            DomainFilter::Only(Severity::Ok),
+            None,
+            argos_server::store::DomainSort::Severity,
+            0,
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -192,7 +210,13 @@ async fn domains_page_filters_orders_and_paginates(store: Store) {
     );
 
     let page2 = store
-        .domains_page(DomainFilter::All, None, 2, 2)
+        .domains_page(
+            DomainFilter::All,
+            None,
+            argos_server::store::DomainSort::Severity,
+            2,
+            2,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -205,7 +229,13 @@ async fn domains_page_filters_orders_and_paginates(store: Store) {
     );
     assert_eq!(page2.total_domains, 5);
     let searched = store
-        .domains_page(DomainFilter::All, Some("E.EX"), 0, 100)
+        .domains_page(
+            DomainFilter::All,
+            Some("E.EX"),
+            argos_server::store::DomainSort::Severity,
+            0,
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -217,7 +247,13 @@ async fn domains_page_filters_orders_and_paginates(store: Store) {
         ["e.example"]
     );
     let wildcard = store
-        .domains_page(DomainFilter::All, Some("_"), 0, 100)
+        .domains_page(
+            DomainFilter::All,
+            Some("_"),
+            argos_server::store::DomainSort::Severity,
+            0,
+            100,
+        )
         .await
         .unwrap();
     assert!(
