@@ -830,6 +830,19 @@ fn new_checks_and_options_report_file_line_and_path() {
             "redirects-to expects an http(s) URL or a path starting with /",
         ),
         (
+            // Starts with a slash, yet joins to no URL: nothing could be compared.
+            site("", "          - redirects-to: \"//bad host/\"\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "redirects-to expects an http(s) URL or a path starting with /",
+        ),
+        (
+            site("", "          - redirects-to: \"//\"\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "redirects-to expects an http(s) URL or a path starting with /",
+        ),
+        (
             site("        timeout: \"2m\"\n", status),
             26,
             "websites[0].paths[0].timeout",
