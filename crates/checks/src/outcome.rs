@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::reason::Reason;
 use crate::wire::{AgentResult, Status};
 
 /// The result of evaluating one check against one response (or one failed request).
@@ -38,8 +39,13 @@ impl Outcome {
 
     /// A request that failed (status `failure`), with a machine-readable `reason`
     /// (`timeout`, `dns`, `connect`, `tls-expired`, ...).
-    pub fn request_failed(error_type: &str, reason: &str, message: impl Into<String>) -> Outcome {
-        Outcome::problem(Status::Failure, error_type, reason, message)
+    pub fn request_failed(reason: Reason, message: impl Into<String>) -> Outcome {
+        Outcome::problem(
+            Status::Failure,
+            reason.error_type(),
+            reason.as_str(),
+            message,
+        )
     }
 
     fn problem(

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::{Invalid, context, expected, verdict};
 use crate::Outcome;
 use crate::probe::{Connected, FetchError};
+use crate::reason::Reason;
 
 /// The config name.
 pub const NAME: &str = "port-open";
@@ -42,7 +43,7 @@ impl PortOpen {
                     (!self.open).then(|| format!("{address} accepts connections, and should not"));
                 verdict(problem, ctx)
             }
-            (Err(e), false) if e.reason != "dns" => {
+            (Err(e), false) if e.reason != Reason::Dns => {
                 let ctx =
                     context(json!({"expected": false, "retrieved": false, "error": e.message}));
                 verdict(None, ctx)
@@ -88,7 +89,8 @@ mod tests {
     }
 
     fn failed(reason: &'static str) -> Result<Connected, FetchError> {
-        Err(FetchError::new(reason, format!("{reason} happened")))
+        let parsed = Reason::parse(reason).unwrap();
+        Err(FetchError::new(parsed, format!("{reason} happened")))
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use super::fetched::Redirect;
 use super::timing::{self, Phases};
 use super::{FetchError, Fetched, Probe, Request, certificate, request};
+use crate::reason::Reason;
 use crate::wire::{Method, RequestData};
 
 /// Redirect statuses that are followed (300 and 304 are not redirects to follow).
@@ -57,7 +58,7 @@ impl Probe {
             .await
             .unwrap_or_else(|_| {
                 let message = format!("no complete response within {:?}", limits.deadline);
-                Err(FetchError::new("timeout", message))
+                Err(FetchError::new(Reason::Timeout, message))
             });
         let elapsed = started.elapsed();
         match outcome {
@@ -120,7 +121,7 @@ impl Probe {
     ) -> Result<reqwest::Response, FetchError> {
         // Method::as_str() is always a valid token.
         let method = reqwest::Method::from_bytes(hop.method.as_str().as_bytes())
-            .map_err(|e| FetchError::new("other", e.to_string()))?;
+            .map_err(|e| FetchError::new(Reason::Other, e.to_string()))?;
         let mut builder = self
             .client(req.ip_version, true)
             .request(method, hop.url.clone())
@@ -134,8 +135,8 @@ impl Probe {
                     ..data.clone()
                 }
             };
-            builder =
-                request::with_data(builder, &data).map_err(|m| FetchError::new("other", m))?;
+            builder = request::with_data(builder, &data)
+                .map_err(|m| FetchError::new(Reason::Other, m))?;
         }
         builder
             .send()
@@ -179,16 +180,16 @@ fn next_hop(
         Ok(to) if matches!(to.scheme(), "http" | "https") => to,
         _ => {
             let message = format!("{url} redirects to {location:?}, which is not an http(s) URL");
-            return Err(FetchError::new("bad-redirect", message));
+            return Err(FetchError::new(Reason::BadRedirect, message));
         }
     };
     if to == req.url || done.iter().any(|r| r.to == to) {
         let message = format!("redirect loop: {url} sends back to {to}");
-        return Err(FetchError::new("redirect-loop", message));
+        return Err(FetchError::new(Reason::RedirectLoop, message));
     }
     if done.len() >= hops as usize {
         let message = format!("more than {hops} redirects (the last one to {to})");
-        return Err(FetchError::new("too-many-redirects", message));
+        return Err(FetchError::new(Reason::TooManyRedirects, message));
     }
     Ok(Some(Redirect {
         url: url.clone(),
@@ -240,8 +241,8 @@ async fn read(
 /// A failure while reading the body is a `body` failure, unless it is the deadline.
 fn body_error(err: &reqwest::Error) -> FetchError {
     let mut fe = FetchError::from_reqwest(err);
-    if !matches!(fe.reason, "timeout" | "protocol") {
-        fe.reason = "body";
+    if !matches!(fe.reason, Reason::Timeout | Reason::Protocol) {
+        fe.reason = Reason::Body;
     }
     fe
 }

@@ -42,6 +42,7 @@ pub use timing::Timings;
 pub(crate) use timing::millis;
 
 use crate::Outcome;
+use crate::reason::Reason;
 use crate::wire::IpVersion;
 
 /// How long one probe may take, body included (a path's `timeout` overrides it).
@@ -91,10 +92,8 @@ pub enum ProbeError {
 /// Why a probe got nothing to check (no complete response, no connection, no address).
 #[derive(Debug, Clone)]
 pub struct FetchError {
-    /// `timeout`, `dns`, `connect`, `tls-expired`, `tls-not-yet-valid`, `tls-untrusted`,
-    /// `tls-hostname`, `tls`, `protocol`, `body`, `too-many-redirects`, `redirect-loop`,
-    /// `bad-redirect` or `other`.
-    pub reason: &'static str,
+    /// Why, for machines (a probe's reasons: never `http-status`, `slow` or `expectation`).
+    pub reason: Reason,
     /// What happened, in words.
     pub message: String,
     /// The phases measured before giving up; `total` is the time spent.
@@ -106,20 +105,21 @@ pub struct FetchError {
 impl FetchError {
     /// The failure every check of the request group reports (status `failure`).
     pub fn to_outcome(&self) -> Outcome {
-        Outcome::request_failed(self.error_type(), self.reason, self.message.clone())
+        Outcome::request_failed(self.reason, self.message.clone())
     }
 
     /// A short type name for the context (`Timeout`, `TlsError`, ...), from the reason.
     pub fn error_type(&self) -> &'static str {
-        classify::error_type(self.reason)
+        self.reason.error_type()
     }
 
     /// Whether the handshake failed on the certificate itself (expired, untrusted, ...).
     pub fn is_certificate(&self) -> bool {
-        certificate::is_certificate_reason(self.reason)
+        self.reason.is_certificate()
     }
 
-    pub(crate) fn new(reason: &'static str, message: String) -> FetchError {
+    /// A failure for `reason`, with no timings or certificate yet.
+    pub fn new(reason: Reason, message: String) -> FetchError {
         FetchError {
             reason,
             message,

@@ -11,6 +11,7 @@ use super::resolve::lookup;
 use super::timing::Timings;
 use super::{FetchError, Probe};
 use crate::options::RequestOptions;
+use crate::reason::Reason;
 use crate::wire::IpVersion;
 
 /// Where a TCP or DNS probe goes.
@@ -88,7 +89,7 @@ impl Probe {
         let result = match attempt.await {
             Ok(result) => result,
             Err(_) => Err(FetchError::new(
-                "timeout",
+                Reason::Timeout,
                 format!(
                     "no connection to {} within {deadline:?}",
                     endpoint.authority()
@@ -110,13 +111,13 @@ async fn open(endpoint: &Endpoint, timings: &mut Timings) -> Result<SocketAddr, 
         Ok(ip) if family_of(ip) == endpoint.ip_version => vec![SocketAddr::new(ip, endpoint.port)],
         Ok(ip) => {
             let message = format!("{ip} is not an IPv{} address", endpoint.ip_version.as_str());
-            return Err(FetchError::new("connect", message));
+            return Err(FetchError::new(Reason::Connect, message));
         }
         Err(_) => {
             let started = Instant::now();
             let found = lookup(&endpoint.host, endpoint.ip_version).await;
             timings.dns = Some(started.elapsed());
-            let found = found.map_err(|e| FetchError::new("dns", e.to_string()))?;
+            let found = found.map_err(|e| FetchError::new(Reason::Dns, e.to_string()))?;
             found
                 .into_iter()
                 .map(|a| SocketAddr::new(a.ip(), endpoint.port))
@@ -134,14 +135,14 @@ async fn open(endpoint: &Endpoint, timings: &mut Timings) -> Result<SocketAddr, 
             Err(e) => last = Some(connect_error(address, &e)),
         }
     }
-    Err(last.unwrap_or_else(|| FetchError::new("connect", "no address to connect to".into())))
+    Err(last.unwrap_or_else(|| FetchError::new(Reason::Connect, "no address to connect to".into())))
 }
 
 fn connect_error(address: SocketAddr, err: &std::io::Error) -> FetchError {
     let reason = if err.kind() == std::io::ErrorKind::TimedOut {
-        "timeout"
+        Reason::Timeout
     } else {
-        "connect"
+        Reason::Connect
     };
     FetchError::new(reason, format!("cannot connect to {address}: {err}"))
 }
