@@ -100,6 +100,11 @@ pub struct FetchError {
     pub timings: Timings,
     /// The certificate presented, when the handshake failed because of it.
     pub certificate: Option<TlsFacts>,
+    /// For a TCP connect: the name resolved and every address refused the connection or never
+    /// answered, so the port is known to be closed (what `port-open: false` wants). A DNS
+    /// failure or timeout, no route to the network, or an address of the wrong family says
+    /// nothing about the port.
+    pub port_closed: bool,
 }
 
 impl FetchError {
@@ -125,6 +130,7 @@ impl FetchError {
             message,
             timings: Timings::default(),
             certificate: None,
+            port_closed: false,
         }
     }
 
