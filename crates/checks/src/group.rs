@@ -125,7 +125,10 @@ fn evaluate(
             Duration::ZERO,
         ),
     };
-    outcome.into_result(task.id, Some(elapsed.as_secs_f64() * 1000.0))
+    // Excerpts, not bodies: a result must stay small whatever the site sent.
+    outcome
+        .bounded()
+        .into_result(task.id, Some(elapsed.as_secs_f64() * 1000.0))
 }
 
 /// The task's check and probe, or the `error` outcome saying what is wrong with it.
