@@ -17,7 +17,8 @@ pub struct Fetched {
     pub url: url::Url,
     /// The status code (of the last answer, when redirects were followed).
     pub status: u16,
-    /// Headers in the order received; names lower-cased.
+    /// Headers in the order received, as the site sent them (`Content-Encoding` and
+    /// `Content-Length` of a compressed body included); names lower-cased.
     pub headers: Vec<(String, String)>,
     /// The body (decompressed), at most `max_body_bytes`.
     pub body: Vec<u8>,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::fetched::Redirect;
 use super::timing::{self, Phases};
-use super::{FetchError, Fetched, Probe, Request, certificate, request};
+use super::{FetchError, Fetched, Probe, Request, body, certificate, request};
 use crate::reason::Reason;
 use crate::wire::{Method, RequestData};
 
@@ -199,7 +199,8 @@ fn next_hop(
     }))
 }
 
-/// Reads status, headers and the body (at most `max_body` bytes) of `resp`.
+/// Reads status, headers (as the site sent them) and the body (at most `max_body` bytes,
+/// inflated) of `resp`.
 async fn read(
     mut resp: reqwest::Response,
     url: url::Url,
@@ -214,23 +215,15 @@ async fn read(
             (n.as_str().to_owned(), value)
         })
         .collect();
-    let mut body = Vec::new();
-    let mut body_truncated = false;
-    while let Some(chunk) = resp.chunk().await.map_err(|e| body_error(&e))? {
-        let room = max_body - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            body_truncated = true;
-            break; // dropping `resp` closes the connection
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let encoding = resp.headers().get(reqwest::header::CONTENT_ENCODING);
+    let gzip = body::is_gzip(encoding.and_then(|v| v.to_str().ok()));
+    let body = body::read(&mut resp, max_body, gzip).await?;
     Ok(Fetched {
         url,
         status,
         headers,
-        body,
-        body_truncated,
+        body: body.bytes,
+        body_truncated: body.truncated,
         elapsed: Duration::ZERO, // set by `fetch`, which knows when the chain started
         tls: None,
         redirects: Vec::new(),
@@ -239,7 +232,7 @@ async fn read(
 }
 
 /// A failure while reading the body is a `body` failure, unless it is the deadline.
-fn body_error(err: &reqwest::Error) -> FetchError {
+pub(super) fn body_error(err: &reqwest::Error) -> FetchError {
     let mut fe = FetchError::from_reqwest(err);
     if !matches!(fe.reason, Reason::Timeout | Reason::Protocol) {
         fe.reason = Reason::Body;

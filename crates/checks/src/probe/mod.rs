@@ -12,12 +12,14 @@
 //!   stops on loops;
 //! - no idle connection is kept (`pool_max_idle_per_host(0)`), so every check really measures
 //!   connect and TLS (see `timing` for the phases);
-//! - the body is streamed and cut at `max_body_bytes`, and one deadline covers the whole
-//!   probe, so a hostile or broken site costs bounded memory and time;
+//! - the body is streamed and cut at `max_body_bytes` (inflated size, for gzip, which the
+//!   probe inflates itself so the headers stay as sent: module `body`), and one deadline
+//!   covers the whole probe, so a hostile or broken site costs bounded memory and time;
 //! - trust: the system store plus extra roots (module `trust`). When a handshake fails on the
 //!   certificate, a second client that verifies nothing reads its `notAfter`, so every HTTPS
 //!   result carries the days to expiry (module `certificate`).
 
+mod body;
 mod certificate;
 mod classify;
 mod dns;
@@ -198,6 +200,16 @@ impl Answer {
     }
 }
 
+/// `Accept-Encoding: gzip`, as browsers (and the reference's agent) send it.
+fn accept_gzip() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_ENCODING,
+        reqwest::header::HeaderValue::from_static("gzip"),
+    );
+    headers
+}
+
 /// The clients used to run checks. Build once and share (it is cheap to borrow).
 #[derive(Debug, Clone)]
 pub struct Probe {
@@ -225,6 +237,9 @@ impl Probe {
             reqwest::Client::builder()
                 .user_agent(opts.user_agent.clone())
                 .redirect(reqwest::redirect::Policy::none())
+                // Inflated by `body`, so that the headers stay as the site sent them.
+                .no_gzip()
+                .default_headers(accept_gzip())
                 .tls_info(true)
                 .tls_certs_merge(roots.clone())
                 .tls_danger_accept_invalid_certs(!verify)
