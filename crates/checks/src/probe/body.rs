@@ -39,7 +39,7 @@ pub(super) async fn read(
         full: false,
     };
     let mut body = if gzip {
-        Sink::Gzip(GzDecoder::new(sink))
+        Sink::Gzip(Box::new(GzDecoder::new(sink)))
     } else {
         Sink::Plain(sink)
     };
@@ -58,7 +58,7 @@ pub(super) async fn read(
 
 enum Sink {
     Plain(Capped),
-    Gzip(GzDecoder<Capped>),
+    Gzip(Box<GzDecoder<Capped>>),
 }
 
 impl Sink {
