@@ -21,6 +21,7 @@
 
 mod body;
 mod certificate;
+mod charset;
 mod classify;
 mod dns;
 mod fetched;

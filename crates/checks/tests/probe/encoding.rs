@@ -98,3 +98,56 @@ async fn a_corrupt_gzip_body_is_a_body_failure() {
     let r = run_one(&probe(&[]), task(2, &url, "status-is", "200")).await;
     assert_eq!(r.status, Status::Failure);
 }
+
+#[tokio::test]
+async fn a_legacy_charset_is_decoded_as_declared() {
+    // "Accès refusé" in ISO-8859-1: è is 0xE8, é is 0xE9 (invalid as UTF-8).
+    let body = b"<html><p>Acc\xe8s refus\xe9</p></html>".to_vec();
+    let url = serve(&[("content-type", "text/html; charset=ISO-8859-1")], body).await;
+    let probe = probe(&[]);
+    let r = run_one(&probe, task(1, &url, "body-contains", "Accès")).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+    let r = run_one(&probe, task(2, &url, "body-not-contains", "Accès refusé")).await;
+    assert_eq!(r.status, Status::Failure, "{:?}", r.context);
+    let r = run_one(&probe, task(3, &url, "body-like", "Acc.s refus.<")).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+    assert_eq!(r.context["charset"], "windows-1252");
+}
+
+#[tokio::test]
+async fn an_html_meta_charset_is_honoured() {
+    let body = b"<html><head><meta charset=\"windows-1252\"></head><p>Acc\xe8s</p></html>".to_vec();
+    let url = serve(&[("content-type", "text/html")], body).await;
+    let r = run_one(&probe(&[]), task(1, &url, "body-contains", "Accès")).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+}
+
+#[tokio::test]
+async fn every_body_check_says_when_the_body_was_cut() {
+    // Valid JSON once cut: the document read is not the whole one, and the result says so.
+    let mut body = br#"{"a": 1}"#.to_vec();
+    body.extend(vec![b' '; 4096]);
+    let url = serve(&[("content-type", "application/json")], body).await;
+    let probe = probe(&[]);
+    for (check, expected) in [
+        ("json-has", r#"{"/a": 1}"#),
+        ("json-contains", r#"["/a"]"#),
+        ("json-like", r#"{"/a": "x"}"#),
+        ("json-is", r#"{"a": 1}"#),
+        ("body-contains", r#""a""#),
+        ("body-not-contains", "zzz"),
+        ("body-like", "a"),
+    ] {
+        let mut t = task(1, &url, check, expected);
+        t.request_options = Some(argos_checks::RequestOptions {
+            max_body_bytes: Some(100),
+            ..argos_checks::RequestOptions::default()
+        });
+        let r = run_one(&probe, t).await;
+        assert_eq!(
+            r.context["body_truncated"], true,
+            "{check}: {:?}",
+            r.context
+        );
+    }
+}
