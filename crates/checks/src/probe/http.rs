@@ -2,16 +2,19 @@
 //! them), its body read up to the cap, all under one deadline.
 //!
 //! Redirects are followed the way browsers do: 303 (and 301/302 after a POST) continue with a
-//! GET without body, 307/308 repeat the request. The path's extra headers (which may hold
-//! credentials) are only sent again to the same origin. A target already visited is a
-//! `redirect-loop`; more hops than allowed is `too-many-redirects`.
+//! GET without body, 307/308 repeat the request. The path's request body and extra headers
+//! (which may hold credentials) are only sent again to the same origin, unless the path sets
+//! `follow_redirects_with_data`. A hop to another host on an internal address is
+//! `redirect-blocked` unless the path sets `follow_redirects_to_private` (module `guard`). A
+//! target already visited is a `redirect-loop`; more hops than allowed is
+//! `too-many-redirects`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::fetched::Redirect;
 use super::timing::{self, Phases};
-use super::{FetchError, Fetched, Probe, Request, body, certificate, request};
+use super::{FetchError, Fetched, Probe, Request, body, certificate, guard, request};
 use crate::reason::Reason;
 use crate::wire::{Method, RequestData};
 
@@ -25,6 +28,8 @@ struct Hop<'a> {
     data: Option<&'a RequestData>,
     /// Whether the path's extra headers are still sent (same origin as the URL checked).
     headers: bool,
+    /// Whether the hop's addresses must not be internal (another host, not opted in).
+    guarded: bool,
 }
 
 /// The limits of one fetch, from the path's options or the probe's defaults.
@@ -91,13 +96,20 @@ impl Probe {
             method: req.method,
             data: req.request_data.as_ref(),
             headers: true,
+            guarded: false,
         };
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut tls = None;
         loop {
             let remaining = limits.deadline.saturating_sub(started.elapsed());
             at.clone_from(&hop.url);
+            if hop.guarded {
+                guard::check_hop(&hop.url, req.ip_version).await?;
+            }
             let resp = self.send(req, &hop, remaining).await?;
+            if hop.guarded {
+                guard::check_peer(&resp, &hop.url)?;
+            }
             if redirects.is_empty() {
                 phases.first_byte(started.elapsed());
                 tls = certificate::facts(&resp);
@@ -108,7 +120,7 @@ impl Probe {
                 fetched.redirects = redirects;
                 return Ok(fetched);
             };
-            hop = hop.after(&redirect, &req.url);
+            hop = hop.after(&redirect, req);
             redirects.push(redirect);
         }
     }
@@ -146,15 +158,24 @@ impl Probe {
 }
 
 impl<'a> Hop<'a> {
-    /// The request that follows `redirect`.
-    fn after(&self, redirect: &Redirect, checked: &url::Url) -> Hop<'a> {
+    /// The request that follows `redirect`, for the check of `req`.
+    fn after(&self, redirect: &Redirect, req: &Request) -> Hop<'a> {
         let to_get = redirect.status == 303
             || (matches!(redirect.status, 301 | 302) && self.method == Method::Post);
+        let options = &req.options;
+        let keeps_data =
+            redirect.to.origin() == req.url.origin() || options.follow_redirects_with_data;
         Hop {
             url: redirect.to.clone(),
             method: if to_get { Method::Get } else { self.method },
-            data: if to_get { None } else { self.data },
-            headers: self.headers && redirect.to.origin() == checked.origin(),
+            data: if to_get || !keeps_data {
+                None
+            } else {
+                self.data
+            },
+            headers: self.headers && keeps_data,
+            guarded: !options.follow_redirects_to_private
+                && redirect.to.host_str() != req.url.host_str(),
         }
     }
 }

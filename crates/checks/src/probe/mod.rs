@@ -25,6 +25,7 @@ mod charset;
 mod classify;
 mod dns;
 mod fetched;
+mod guard;
 mod http;
 mod request;
 pub mod resolve;
