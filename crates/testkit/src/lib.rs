@@ -12,7 +12,7 @@
 pub mod postgres;
 mod sites;
 
-pub use sites::{closed_port, redirects, slow};
+pub use sites::{blackhole, closed_port, redirects, slow};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

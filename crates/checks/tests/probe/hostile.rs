@@ -258,3 +258,41 @@ async fn deeply_nested_json_is_an_error_not_a_crash() {
         "other checks unaffected"
     );
 }
+
+#[tokio::test]
+async fn an_address_that_never_answers_costs_the_deadline_and_no_more() {
+    let (addr, _queued, _listener) = argos_testkit::blackhole().await;
+    let mut tasks = vec![
+        task(1, &format!("http://{addr}/"), "status-is", "200"),
+        task(2, &format!("tcp://{addr}"), "port-open", "true"),
+        task(3, &format!("tcp://{addr}"), "port-open", "false"),
+    ];
+    for t in &mut tasks {
+        t.request_options = Some(argos_checks::RequestOptions {
+            timeout_ms: Some(500),
+            ..argos_checks::RequestOptions::default()
+        });
+    }
+    let started = Instant::now();
+    let results = argos_checks::group::run_group(&probe(&[]), &tasks).await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        (results[0].status, reason(&results[0])),
+        (Status::Failure, "timeout"),
+        "{:?}",
+        results[0].context
+    );
+    assert_eq!(
+        (results[1].status, reason(&results[1])),
+        (Status::Failure, "timeout"),
+        "{:?}",
+        results[1].context
+    );
+    // Silence after the address was known: the port is not open, as port-open: false wants.
+    assert_eq!(
+        results[2].status,
+        Status::Success,
+        "{:?}",
+        results[2].context
+    );
+}
