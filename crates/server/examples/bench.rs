@@ -184,6 +184,7 @@ async fn cold_run(label: &str, dir: &Path, port: u16, python: Option<&str>) -> O
         port: 0,
         embedded_agent: false,
         strict: false,
+        notifier: true,
     };
     let app = App::build(cfg, &opts).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());

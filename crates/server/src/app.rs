@@ -14,7 +14,10 @@ use argos_checks::probe::{Probe, ProbeOptions};
 use chrono::Utc;
 use tokio::net::TcpListener;
 
+use crate::alerting::no_agent;
 use crate::config::{self, Config, LoadOptions};
+use crate::notify::apprise;
+use crate::notify::notifier::Notifier;
 use crate::plan::plan;
 use crate::state::AppState;
 use crate::store::{Store, SyncStats};
@@ -35,6 +38,8 @@ pub struct ServeOptions {
     pub embedded_agent: bool,
     /// Treat unknown config keys as errors on reload.
     pub strict: bool,
+    /// Send alerts from this process (off: alerts wait in the outbox for another process).
+    pub notifier: bool,
 }
 
 /// A built server, listening but not yet serving.
@@ -43,6 +48,7 @@ pub struct App {
     state: Arc<AppState>,
     embedded_agent: bool,
     strict: bool,
+    notifier: bool,
 }
 
 /// Connects to the configured database and applies the migrations.
@@ -82,6 +88,7 @@ impl App {
             unchanged = stats.unchanged,
             "tasks synced with the config"
         );
+        check_channels(&cfg).await?;
         let embedded_agent = opts.embedded_agent && cfg.general.embedded_agent;
         let listener = TcpListener::bind((opts.host.as_str(), opts.port))
             .await
@@ -92,6 +99,7 @@ impl App {
             state,
             embedded_agent,
             strict: opts.strict,
+            notifier: opts.notifier,
         })
     }
 
@@ -121,19 +129,22 @@ impl App {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        let mut background = Vec::new();
-        background.push(tokio::spawn(maintenance(
-            self.state.clone(),
-            stopped(stop_rx.clone()),
-        )));
-        background.push(tokio::spawn(reload_on_sighup(
+        // A JoinSet aborts its tasks when dropped: if this future is dropped (a test's
+        // "crash"), nothing it started keeps running.
+        let mut background = tokio::task::JoinSet::new();
+        background.spawn(maintenance(self.state.clone(), stopped(stop_rx.clone())));
+        background.spawn(reload_on_sighup(
             self.state.clone(),
             self.strict,
             stopped(stop_rx.clone()),
-        )));
+        ));
         if self.embedded_agent {
             let agent = embedded_agent(self.state.clone(), stopped(stop_rx.clone()))?;
-            background.push(tokio::spawn(agent));
+            background.spawn(agent);
+        }
+        if self.notifier {
+            let notifier = Notifier::new(self.state.clone()).context("starting the notifier")?;
+            background.spawn(notifier.run(stopped(stop_rx.clone())));
         }
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, embedded_agent = self.embedded_agent, "argos server listening on http://{addr}/");
@@ -148,9 +159,7 @@ impl App {
             let _ = stop_tx.send(true);
         });
         serve.await.context("serving HTTP")?;
-        for task in background {
-            let _ = task.await;
-        }
+        while background.join_next().await.is_some() {}
         Ok(())
     }
 }
@@ -202,8 +211,9 @@ pub async fn reload(state: &AppState, strict: bool) -> anyhow::Result<SyncStats>
     Ok(stats)
 }
 
-/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` are deleted.
-/// Expired leases need no sweep: leasing treats them as free.
+/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` are deleted,
+/// and the agents are watched (the no-agent alert). Expired leases need no sweep: leasing
+/// treats them as free.
 async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let mut tick = tokio::time::interval(MAINTENANCE_PERIOD);
@@ -211,6 +221,9 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
         tokio::select! {
             () = &mut stop => return,
             _ = tick.tick() => {}
+        }
+        if let Err(e) = watch_agents(&state, Utc::now()).await {
+            tracing::error!(error = %e, "watching the agents failed");
         }
         let age = state.config().recurring_tasks.max_results_age;
         let cutoff = Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
@@ -220,6 +233,59 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
             Err(e) => tracing::error!(error = %e, "purging old results failed"),
         }
     }
+}
+
+/// One round of the no-agent watch at `now`; wakes the notifier when it wrote an alert.
+/// Returns the kind of alert this process wrote, if any.
+///
+/// # Errors
+/// Store errors.
+pub async fn watch_agents(
+    state: &AppState,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<crate::store::AlertKind>, crate::store::Error> {
+    let limit = state.config().recurring_tasks.time_without_agent;
+    let rules = state.rules();
+    let raised = no_agent::check(&state.store, &rules, state.started, limit, now).await?;
+    if let Some(kind) = raised {
+        tracing::warn!(kind = kind.as_str(), "agents watch: alert raised");
+        state.alerts_written.notify_one();
+    }
+    Ok(raised)
+}
+
+/// Refuses to start when a routed channel cannot work: an Apprise group routed without an
+/// Apprise API server and without the `apprise` tool installed.
+async fn check_channels(cfg: &Config) -> anyhow::Result<()> {
+    let routed_apprise = cfg.general.apprise.keys().any(|group| {
+        let name = crate::config::Recipient::Apprise(group.clone());
+        routes(cfg, &name)
+    });
+    if routed_apprise
+        && cfg.general.apprise_api_url.is_none()
+        && !apprise::tool_available(apprise::PROGRAM).await
+    {
+        anyhow::bail!(
+            "an apprise:<group> recipient is routed, but the `{}` command is not installed \
+             (pip install apprise) and general.apprise_api_url is not set",
+            apprise::PROGRAM
+        );
+    }
+    Ok(())
+}
+
+/// Whether any alert can go to `recipient`.
+fn routes(cfg: &Config, recipient: &crate::config::Recipient) -> bool {
+    let a = &cfg.general.alerts;
+    [&a.ok, &a.warning, &a.critical, &a.unknown, &a.no_agent]
+        .into_iter()
+        .chain(cfg.websites.iter().map(|w| &w.add_alerts_recipients))
+        .chain(
+            cfg.websites
+                .iter()
+                .filter_map(|w| w.overwrite_alerts_recipients.as_ref()),
+        )
+        .any(|list| list.contains(recipient))
 }
 
 /// The agent inside the server: same pipeline as a remote agent, but leasing and reporting

@@ -10,9 +10,11 @@
 //! - [`cli`]: the `argos` command line.
 #![warn(missing_docs)]
 
+pub mod alerting;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod notify;
 pub mod plan;
 pub mod schedule;
 pub mod state;

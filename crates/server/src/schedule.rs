@@ -9,6 +9,9 @@
 //!   one group (one shared request) stay in step.
 //! - After a non-ok result, `recheck_delay` (if set) replaces the frequency once; the next run
 //!   after that recheck is back on the normal grid (the reference's alternation, §3.6).
+//! - While alerting is confirming a change (`retry_before_notification` or a recovery
+//!   threshold not yet reached), `recheck_delay` keeps replacing the frequency, so that a
+//!   confirmation takes R × `recheck_delay`, not R × `frequency`.
 
 use argos_checks::Severity;
 use chrono::{DateTime, Duration, Utc};
@@ -25,14 +28,14 @@ pub struct Timing<'a> {
     pub already_retried: bool,
     /// The task's request group: tasks of one group share an offset.
     pub task_group: &'a str,
+    /// Alerting waits for more results to confirm a change.
+    pub confirming: bool,
 }
 
 /// The next run time and the new `already_retried` flag, after a result of `severity` at `now`.
 pub fn next_run(t: &Timing<'_>, severity: Severity, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
-    if severity != Severity::Ok
-        && !t.already_retried
-        && let Some(delay) = t.recheck_delay_s.filter(|d| *d > 0.0)
-    {
+    let recheck = t.confirming || (severity != Severity::Ok && !t.already_retried);
+    if recheck && let Some(delay) = t.recheck_delay_s.filter(|d| *d > 0.0) {
         return (now + millis(delay), true);
     }
     (
@@ -74,6 +77,7 @@ mod tests {
             recheck_delay_s: Some(10.0),
             already_retried: false,
             task_group: group,
+            confirming: false,
         }
     }
 
@@ -134,5 +138,23 @@ mod tests {
         t.recheck_delay_s = None;
         t.already_retried = false;
         assert!(!next_run(&t, Severity::Critical, now).1);
+    }
+
+    #[test]
+    fn recheck_delay_paces_a_confirmation_whatever_the_severity() {
+        let mut t = timing("g");
+        t.already_retried = true;
+        t.confirming = true;
+        let now = at(0);
+        for severity in [Severity::Critical, Severity::Ok] {
+            let (next, retried) = next_run(&t, severity, now);
+            assert_eq!((next - now, retried), (Duration::seconds(10), true));
+        }
+        t.confirming = false;
+        let (_, retried) = next_run(&t, Severity::Critical, now);
+        assert!(
+            !retried,
+            "confirmed and already rechecked: back on the grid"
+        );
     }
 }

@@ -11,14 +11,35 @@ use argos_checks::{AgentResult, Task, finalize};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::alerting::Rules;
 use crate::config::Config;
+use crate::notify::Channels;
 use crate::store::{self, Ingested, Store};
+
+/// The config in force and what is derived from it, swapped together on reload.
+struct Live {
+    config: Arc<Config>,
+    rules: Arc<Rules>,
+    channels: Arc<Channels>,
+}
+
+impl Live {
+    fn new(config: Config) -> Live {
+        Live {
+            rules: Arc::new(Rules::new(&config)),
+            channels: Arc::new(Channels::from_general(&config.general)),
+            config: Arc::new(config),
+        }
+    }
+}
 
 /// Shared server state (cheap to clone through `Arc`).
 pub struct AppState {
     /// The database.
     pub store: Store,
-    config: RwLock<Arc<Config>>,
+    live: RwLock<Arc<Live>>,
+    /// Woken when ingestion wrote alerts, so that the notifier sends them at once.
+    pub alerts_written: tokio::sync::Notify,
     /// When this process started.
     pub started: DateTime<Utc>,
     /// Page templates, compiled once.
@@ -30,24 +51,36 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
         AppState {
             store,
-            config: RwLock::new(Arc::new(config)),
+            live: RwLock::new(Arc::new(Live::new(config))),
+            alerts_written: tokio::sync::Notify::new(),
             started: Utc::now(),
             templates: crate::web::pages::templates(),
         }
     }
 
+    fn live(&self) -> Arc<Live> {
+        // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is intact.
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// The config in force.
     pub fn config(&self) -> Arc<Config> {
-        // A poisoned lock only means a writer panicked mid-swap of an Arc: the value is intact.
-        self.config
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.live().config.clone()
+    }
+
+    /// The alerting rules of the config in force.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.live().rules.clone()
+    }
+
+    /// The notification channels of the config in force.
+    pub fn channels(&self) -> Arc<Channels> {
+        self.live().channels.clone()
     }
 
     /// Puts a new config in force.
     pub fn swap_config(&self, config: Config) {
-        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Live::new(config));
     }
 
     /// Whether `token` is one of `service.secrets`. Both sides are hashed first so the
@@ -88,15 +121,18 @@ impl AppState {
         agent: &str,
         results: &[AgentResult],
     ) -> Result<Vec<Ingested>, store::Error> {
-        let cfg = self.config();
-        let thresholds = &cfg.ssl.thresholds;
+        let live = self.live();
+        let thresholds = &live.config.ssl.thresholds;
         let finalizer =
             |check: &str, r: &AgentResult| finalize(check, r.status, &r.context, thresholds);
         let now = Utc::now();
         let ingested = self
             .store
-            .ingest_agent_results(agent, results, &finalizer, now)
+            .ingest_agent_results(agent, results, &finalizer, &live.rules, now)
             .await?;
+        if ingested.iter().any(|i| i.alerted) {
+            self.alerts_written.notify_one();
+        }
         // Accepted results mark the agent seen inside the ingest transaction; only a batch
         // with nothing accepted needs the separate write.
         if ingested.is_empty() {

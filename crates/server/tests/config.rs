@@ -8,6 +8,9 @@ use argos_server::config::{
     self, Config, ConfigError, Level, LoadOptions, Problem, Recipient, Severity, first_readable,
 };
 
+#[path = "config/alerting.rs"]
+mod alerting;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
 }

@@ -33,12 +33,16 @@ macro_rules! contract {
 }
 
 // A test crate root resolves `mod x;` next to itself, hence the paths.
+#[path = "store/alerting.rs"]
+mod alerting;
 #[path = "store/harness.rs"]
 mod harness;
 #[path = "store/ingest.rs"]
 mod ingest;
 #[path = "store/lease.rs"]
 mod lease;
+#[path = "store/outbox.rs"]
+mod outbox;
 #[path = "store/pages.rs"]
 mod pages;
 #[path = "store/sync.rs"]

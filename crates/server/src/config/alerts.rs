@@ -26,7 +26,9 @@ pub struct Alerts {
     pub no_agent: Vec<Recipient>,
 }
 
-/// One alert destination, written `local`, `mail`, `gotify` or `apprise:<group>`.
+/// One alert destination, written `local`, `mail`, `gotify`, or `<kind>:<name>` for a named
+/// channel: `apprise:<group>`, `ntfy:<name>`, `webhook:<name>`, `matrix:<name>`,
+/// `slack:<name>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Recipient {
     /// A line in the server log.
@@ -37,7 +39,24 @@ pub enum Recipient {
     Gotify,
     /// The Apprise URLs of this `general.apprise` group.
     Apprise(String),
+    /// This `general.ntfy` topic.
+    Ntfy(String),
+    /// This `general.webhooks` endpoint.
+    Webhook(String),
+    /// This `general.matrix` room.
+    Matrix(String),
+    /// This `general.slack` incoming webhook.
+    Slack(String),
 }
+
+/// Named channel kinds: the recipient prefix, its constructor and the `general` section.
+const NAMED: [(&str, fn(String) -> Recipient, &str); 5] = [
+    ("apprise", Recipient::Apprise, "apprise"),
+    ("ntfy", Recipient::Ntfy, "ntfy"),
+    ("webhook", Recipient::Webhook, "webhooks"),
+    ("matrix", Recipient::Matrix, "matrix"),
+    ("slack", Recipient::Slack, "slack"),
+];
 
 impl std::fmt::Display for Recipient {
     /// The config spelling, also stored in tasks as the reference does.
@@ -46,16 +65,23 @@ impl std::fmt::Display for Recipient {
             Recipient::Local => f.write_str("local"),
             Recipient::Mail => f.write_str("mail"),
             Recipient::Gotify => f.write_str("gotify"),
-            Recipient::Apprise(group) => write!(f, "apprise:{group}"),
+            Recipient::Apprise(n) => write!(f, "apprise:{n}"),
+            Recipient::Ntfy(n) => write!(f, "ntfy:{n}"),
+            Recipient::Webhook(n) => write!(f, "webhook:{n}"),
+            Recipient::Matrix(n) => write!(f, "matrix:{n}"),
+            Recipient::Slack(n) => write!(f, "slack:{n}"),
         }
     }
 }
 
-/// Which channels exist, to check recipients against.
+/// Which channels exist, to check recipients against: `mail` and `gotify` when their
+/// sections are present, and the names defined in each named section (by prefix).
+#[derive(Debug, Default)]
 pub(crate) struct Channels {
     pub mail: bool,
     pub gotify: bool,
-    pub apprise: Option<BTreeMap<String, Vec<String>>>,
+    /// Prefix (`apprise`, `webhook`, ...) → defined names; absent: no such section.
+    pub named: BTreeMap<&'static str, Vec<String>>,
 }
 
 const SEVERITIES: [&str; 5] = ["ok", "warning", "critical", "unknown", "no_agent"];
@@ -110,16 +136,17 @@ fn recipient(node: &Node, path: &str, channels: &Channels, p: &mut Problems) -> 
             Recipient::Gotify,
             (!channels.gotify).then(|| "`gotify` needs a general.gotify section".to_owned()),
         ),
-        _ => match text.strip_prefix("apprise:") {
-            Some(group) => (
-                Recipient::Apprise(group.to_owned()),
-                missing_group(group, channels),
+        _ => match named(&text) {
+            Some((prefix, make, section, name)) => (
+                make(name.to_owned()),
+                missing_name(prefix, section, name, channels),
             ),
             None => {
                 let hint = did_you_mean(&text, &["local", "mail", "gotify"])
                     .map(|s| format!(" (did you mean {s:?}?)"));
                 let message = format!(
-                    "unknown recipient {text:?}{} (valid: local, mail, gotify, apprise:<group>)",
+                    "unknown recipient {text:?}{} (valid: local, mail, gotify, apprise:<group>, \
+                     ntfy:<name>, webhook:<name>, matrix:<name>, slack:<name>)",
                     hint.unwrap_or_default()
                 );
                 p.error(node, path, message);
@@ -136,21 +163,39 @@ fn recipient(node: &Node, path: &str, channels: &Channels, p: &mut Problems) -> 
     }
 }
 
-fn missing_group(group: &str, channels: &Channels) -> Option<String> {
-    let groups = match &channels.apprise {
-        Some(groups) if groups.contains_key(group) => return None,
-        Some(groups) => groups
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => {
-            return Some(format!(
-                "apprise group {group:?} needs a general.apprise section defining it"
-            ));
-        }
+type Named<'t> = (&'static str, fn(String) -> Recipient, &'static str, &'t str);
+
+/// `webhook:ops` → its prefix, constructor, section and name.
+fn named(text: &str) -> Option<Named<'_>> {
+    let (prefix, name) = text.split_once(':')?;
+    NAMED
+        .iter()
+        .find(|(p, _, _)| *p == prefix)
+        .map(|&(p, make, section)| (p, make, section, name))
+}
+
+fn missing_name(prefix: &str, section: &str, name: &str, channels: &Channels) -> Option<String> {
+    // The reference's wording for Apprise ("group"); a "name" for the others.
+    let what = if prefix == "apprise" {
+        "apprise group"
+    } else {
+        prefix
+    };
+    let Some(defined) = channels.named.get(prefix) else {
+        return Some(format!(
+            "{what} {name:?} needs a general.{section} section defining it"
+        ));
+    };
+    if defined.iter().any(|d| d == name) {
+        return None;
+    }
+    let kind = if prefix == "apprise" {
+        "groups"
+    } else {
+        "names"
     };
     Some(format!(
-        "apprise group {group:?} is not defined in general.apprise (defined groups: {groups})"
+        "{what} {name:?} is not defined in general.{section} (defined {kind}: {})",
+        defined.join(", ")
     ))
 }

@@ -5,15 +5,22 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::alerts::{self, Alerts, Channels};
-use super::channels::{self, Gotify, Mail};
+use super::channels::{self, http_url, named};
 use super::db::{Db, read_db, warn_tmp_database};
 use super::problem::Problems;
 use super::reader::{self, Section};
 use super::yaml::Node;
+use crate::notify::{gotify, mail, matrix, ntfy, slack, webhook};
+use crate::notify::{
+    gotify::Gotify, mail::Mail, matrix::Matrix, ntfy::Ntfy, slack::Slack, webhook::Webhook,
+};
 
 /// Default lifetime of a login session (reference: 7 days).
 pub const DEFAULT_SESSION_DURATION: Duration = Duration::from_secs(7 * 86_400);
 const EXAMPLE_COOKIE_SECRET: &str = "foo_bar_baz";
+/// Default of `general.alert_storm_threshold`: more domains than this changing in one pass
+/// of the notifier get one summary message per channel instead of one message each.
+pub const DEFAULT_ALERT_STORM_THRESHOLD: u32 = 10;
 
 const KEYS: &[&str] = &[
     "db",
@@ -34,6 +41,15 @@ const KEYS: &[&str] = &[
     "gotify",
     "apprise",
     "embedded_agent",
+    "public_url",
+    "recovery_threshold",
+    "reminder_interval",
+    "alert_storm_threshold",
+    "apprise_api_url",
+    "ntfy",
+    "webhooks",
+    "matrix",
+    "slack",
 ];
 
 /// Validated `general` section.
@@ -75,6 +91,27 @@ pub struct General {
     pub apprise: BTreeMap<String, Vec<String>>,
     /// Our extension `general.embedded_agent` (default true): run an agent inside the server.
     pub embedded_agent: bool,
+    /// (Argos Rust) The URL people open Argos at (root_path included): links in alerts.
+    /// `None`: messages carry no links (never the agent's Host header, as the reference did).
+    pub public_url: Option<url::Url>,
+    /// (Argos Rust) Consecutive ok results confirming a recovery (default 1).
+    pub recovery_threshold: u32,
+    /// (Argos Rust) Remind every so often while a task stays not ok (default: never).
+    pub reminder_interval: Option<Duration>,
+    /// (Argos Rust) Domains changing in one notifier pass above which each channel gets one
+    /// summary message.
+    pub alert_storm_threshold: u32,
+    /// (Argos Rust) An Apprise API server to send Apprise groups through, instead of the
+    /// `apprise` command-line tool.
+    pub apprise_api_url: Option<url::Url>,
+    /// (Argos Rust) ntfy topics by name (`ntfy:<name>`).
+    pub ntfy: BTreeMap<String, Ntfy>,
+    /// (Argos Rust) JSON webhooks by name (`webhook:<name>`).
+    pub webhooks: BTreeMap<String, Webhook>,
+    /// (Argos Rust) Matrix rooms by name (`matrix:<name>`).
+    pub matrix: BTreeMap<String, Matrix>,
+    /// (Argos Rust) Slack-compatible incoming webhooks by name (`slack:<name>`).
+    pub slack: BTreeMap<String, Slack>,
 }
 
 /// `general.env`.
@@ -157,6 +194,17 @@ pub(crate) fn read(node: Option<&Node>, p: &mut Problems) -> (General, Channels)
         embedded_agent: sec
             .opt("embedded_agent", p, reader::boolean)
             .unwrap_or(true),
+        public_url: sec.opt("public_url", p, http_url),
+        recovery_threshold: sec.opt("recovery_threshold", p, at_least_one).unwrap_or(1),
+        reminder_interval: sec.opt("reminder_interval", p, reader::duration),
+        alert_storm_threshold: sec
+            .opt("alert_storm_threshold", p, at_least_one)
+            .unwrap_or(DEFAULT_ALERT_STORM_THRESHOLD),
+        apprise_api_url: sec.opt("apprise_api_url", p, http_url),
+        ntfy: routing.ntfy,
+        webhooks: routing.webhooks,
+        matrix: routing.matrix,
+        slack: routing.slack,
     };
     (general, routing.channels)
 }
@@ -166,27 +214,45 @@ struct Routing {
     mail: Option<Mail>,
     gotify: Option<Vec<Gotify>>,
     apprise: Option<BTreeMap<String, Vec<String>>>,
+    ntfy: BTreeMap<String, Ntfy>,
+    webhooks: BTreeMap<String, Webhook>,
+    matrix: BTreeMap<String, Matrix>,
+    slack: BTreeMap<String, Slack>,
     alerts: Alerts,
     channels: Channels,
 }
 
 fn read_routing(sec: &Section<'_>, p: &mut Problems) -> Routing {
-    let mail = sec
-        .get("mail")
-        .map(|n| channels::read_mail(n, &sec.path("mail"), p));
-    let gotify = sec
-        .get("gotify")
-        .map(|n| channels::read_gotify(n, &sec.path("gotify"), p));
-    let apprise = sec
-        .get("apprise")
-        .map(|n| channels::read_apprise(n, &sec.path("apprise"), p));
+    let section = |key: &str| sec.get(key).map(|n| (n, sec.path(key)));
+    let mail = section("mail").map(|(n, path)| mail::read(n, &path, p));
+    let gotify = section("gotify").map(|(n, path)| gotify::read(n, &path, p));
+    let apprise = section("apprise").map(|(n, path)| channels::read_apprise(n, &path, p));
+    let ntfy = section("ntfy").map(|(n, path)| named(n, &path, p, ntfy::read));
+    let webhooks = section("webhooks").map(|(n, path)| named(n, &path, p, webhook::read));
+    let matrix = section("matrix").map(|(n, path)| named(n, &path, p, matrix::read));
+    let slack = section("slack").map(|(n, path)| named(n, &path, p, slack::read));
     // Presence, not validity: a broken `mail` section is reported once, not again at every
     // `mail` recipient.
-    let channels = Channels {
+    let mut channels = Channels {
         mail: mail.is_some(),
         gotify: gotify.is_some(),
-        apprise: apprise.clone(),
+        ..Channels::default()
     };
+    if let Some(groups) = &apprise {
+        channels
+            .named
+            .insert("apprise", groups.keys().cloned().collect());
+    }
+    for (prefix, defined) in [
+        ("ntfy", ntfy.as_ref().map(names)),
+        ("webhook", webhooks.as_ref().map(names)),
+        ("matrix", matrix.as_ref().map(names)),
+        ("slack", slack.as_ref().map(names)),
+    ] {
+        if let Some(defined) = defined {
+            channels.named.insert(prefix, defined);
+        }
+    }
     let alerts = match sec.required("alerts", p) {
         Some(n) => alerts::read_alerts(n, &sec.path("alerts"), &channels, p),
         None => Alerts::default(),
@@ -195,9 +261,27 @@ fn read_routing(sec: &Section<'_>, p: &mut Problems) -> Routing {
         mail,
         gotify,
         apprise,
+        ntfy: ntfy.unwrap_or_default(),
+        webhooks: webhooks.unwrap_or_default(),
+        matrix: matrix.unwrap_or_default(),
+        slack: slack.unwrap_or_default(),
         alerts,
         channels,
     }
+}
+
+fn names<T>(m: &BTreeMap<String, T>) -> Vec<String> {
+    m.keys().cloned().collect()
+}
+
+/// A whole number of at least 1.
+pub(crate) fn at_least_one(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
+    let n = reader::count(node, path, p)?;
+    if n == 0 {
+        p.error(node, path, "must be at least 1");
+        return None;
+    }
+    Some(n)
 }
 
 fn env(node: &Node, path: &str, p: &mut Problems) -> Option<Env> {

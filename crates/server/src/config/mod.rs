@@ -19,29 +19,34 @@
 //! Not here: turning websites into tasks, and anything that talks to the network.
 
 mod alerts;
-mod channels;
+pub(crate) mod channels;
 mod db;
 mod document;
 mod general;
 mod include;
+mod maintenance;
 mod options;
 mod paths;
-mod problem;
-mod reader;
+pub(crate) mod problem;
+pub(crate) mod reader;
 mod resolve;
 mod sections;
 mod websites;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::notify::gotify::Gotify;
+pub use crate::notify::mail::{Mail, MailAuth};
 pub use alerts::{Alerts, Recipient};
 pub use argos_checks::duration;
 pub use argos_checks::{Check, IpVersion, Method, RequestData, Severity, Threshold};
-pub use channels::{Gotify, Mail, MailAuth};
 pub use db::{DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, Db};
-pub use general::{DEFAULT_SESSION_DURATION, Env, General, Ldap, UnauthenticatedAccess};
+pub use general::{
+    DEFAULT_ALERT_STORM_THRESHOLD, DEFAULT_SESSION_DURATION, Env, General, Ldap,
+    UnauthenticatedAccess,
+};
 pub use paths::PathConfig;
 pub use problem::{ConfigError, Level, Problem};
 pub use resolve::{ENV_VAR, LOCAL_FILE, SYSTEM_FILE, candidates, first_readable, resolve_path};
@@ -69,6 +74,8 @@ pub struct Config {
     pub recurring_tasks: RecurringTasks,
     /// `websites`, in file order (included files in sorted order).
     pub websites: Vec<Website>,
+    /// (Argos Rust) `maintenance`: windows during which alerts are held.
+    pub maintenance: Vec<crate::alerting::maintenance::Window>,
     /// Problems that did not prevent loading (unknown keys, example secrets, ...).
     pub warnings: Vec<Problem>,
 }
@@ -81,6 +88,15 @@ pub struct LoadOptions {
 }
 
 const TOP_LEVEL: [&str; 5] = ["general", "service", "ssl", "recurring_tasks", "websites"];
+/// Every top-level key: the required ones and our optional `maintenance`.
+const TOP_LEVEL_KEYS: [&str; 6] = [
+    "general",
+    "service",
+    "ssl",
+    "recurring_tasks",
+    "websites",
+    "maintenance",
+];
 
 impl Config {
     /// One line for the logs, e.g. "12 websites, 40 paths".
@@ -135,7 +151,7 @@ fn build(text: &str, path: &Path, problems: Problems) -> Result<Config, ConfigEr
 }
 
 fn read_root(root: &yaml::Node, path: &Path, p: &mut Problems) -> Config {
-    let sec = Section::new(root, "", &TOP_LEVEL, p);
+    let sec = Section::new(root, "", &TOP_LEVEL_KEYS, p);
     let section = |key: &str, p: &mut Problems| {
         let found = sec.get(key);
         if let (None, Some(node)) = (found, sec.node()) {
@@ -174,6 +190,14 @@ fn read_root(root: &yaml::Node, path: &Path, p: &mut Problems) -> Config {
             Vec::new()
         }
     };
+    let sites: Vec<(String, String)> = websites
+        .iter()
+        .map(|w| (w.domain.to_string(), crate::plan::netloc(&w.domain)))
+        .collect();
+    let maintenance = sec
+        .get("maintenance")
+        .map(|n| maintenance::read(n, &sites, p))
+        .unwrap_or_default();
     Config {
         source: path.to_path_buf(),
         general,
@@ -181,6 +205,7 @@ fn read_root(root: &yaml::Node, path: &Path, p: &mut Problems) -> Config {
         ssl,
         recurring_tasks,
         websites,
+        maintenance,
         warnings: Vec::new(),
     }
 }

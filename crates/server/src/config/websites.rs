@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::alerts::{self, Channels, Recipient};
-use super::general::General;
+use super::general::{General, at_least_one};
 use super::paths::{self, PathConfig, Site};
 use super::problem::Problems;
 use super::reader::{self, Section, index};
@@ -27,6 +27,8 @@ const KEYS: &[&str] = &[
     "retry_before_notification",
     "add_alerts_recipients",
     "overwrite_alerts_recipients",
+    "recovery_threshold",
+    "reminder_interval",
     "paths",
 ];
 
@@ -49,6 +51,10 @@ pub struct Website {
     pub add_alerts_recipients: Vec<Recipient>,
     /// Replaces the per-severity routing; `Some(vec![])` means "no notifications at all".
     pub overwrite_alerts_recipients: Option<Vec<Recipient>>,
+    /// Consecutive ok results confirming a recovery.
+    pub recovery_threshold: u32,
+    /// Remind every so often while a task stays not ok.
+    pub reminder_interval: Option<Duration>,
     /// What to request on this website (never empty).
     pub paths: Vec<PathConfig>,
     /// Where the website is written (an included file when it comes from `!include`).
@@ -126,6 +132,12 @@ fn read_website(
             .unwrap_or(general.retry_before_notification),
         add_alerts_recipients,
         overwrite_alerts_recipients,
+        recovery_threshold: sec
+            .opt("recovery_threshold", p, at_least_one)
+            .unwrap_or(general.recovery_threshold),
+        reminder_interval: sec
+            .opt("reminder_interval", p, reader::duration)
+            .or(general.reminder_interval),
         paths: read_paths(&sec, domain.as_ref(), defaults.lease, p),
         domain: domain?,
         file: Arc::clone(&node.file),

@@ -8,8 +8,11 @@ use argos_checks::{Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::alerts::{AlertKind, AlertTask, NewAlert};
 use super::model::Ingested;
+use crate::alerting::{AlertState, EventKind, Rules};
 use crate::schedule::{self, Timing};
+use argos_checks::IpVersion;
 
 /// Maps a result (by its index in the batch) and its task's check name to the final
 /// `(status, severity)`. `Sync` so that the ingesting future stays `Send`.
@@ -35,6 +38,13 @@ pub(crate) struct Held {
     pub recheck_delay_s: Option<f64>,
     pub task_group: String,
     pub had_result: bool,
+    pub domain: String,
+    pub netloc: String,
+    pub url: String,
+    pub ip_version: IpVersion,
+    /// JSON of the task's [`AlertState`]; `None` before its first result.
+    pub alert_state: Option<String>,
+    pub contiguous_failures: i32,
 }
 
 /// An accepted result and the new state of its task.
@@ -49,6 +59,13 @@ pub(crate) struct Accepted<'a> {
     pub first: bool,
     pub next_run: DateTime<Utc>,
     pub already_retried: bool,
+    /// JSON of the new [`AlertState`].
+    pub alert_state: String,
+    /// Consecutive non-ok results, this one included (the reference's column, which its
+    /// agent reads).
+    pub contiguous_failures: i32,
+    /// The alert this result raises (its `result_id` is set once the result is stored).
+    pub alert: Option<NewAlert>,
 }
 
 /// Keeps the results whose task is leased to `agent` (an expired lease still counts while
@@ -58,6 +75,7 @@ pub(crate) fn accept<'a>(
     held: &[Held],
     posted: &[Posted<'a>],
     finalize: Finalize<'_>,
+    rules: &Rules,
     now: DateTime<Utc>,
 ) -> Vec<Accepted<'a>> {
     let tasks: HashMap<i64, &Held> = held.iter().map(|h| (h.id, h)).collect();
@@ -69,7 +87,8 @@ pub(crate) fn accept<'a>(
         .filter(|(_, p)| seen.insert(p.task_id))
         .filter_map(|(i, p)| {
             let task = tasks.get(&p.task_id)?;
-            (task.leased_by.as_deref() == Some(agent)).then(|| accepted(task, i, p, finalize, now))
+            (task.leased_by.as_deref() == Some(agent))
+                .then(|| accepted(task, i, p, finalize, rules, now))
         })
         .collect();
     out.reverse();
@@ -81,16 +100,45 @@ fn accepted<'a>(
     i: usize,
     p: &Posted<'a>,
     finalize: Finalize<'_>,
+    rules: &Rules,
     now: DateTime<Utc>,
 ) -> Accepted<'a> {
     let (status, severity) = finalize(&task.check, i);
+    // A state that does not parse (written by a newer version?) restarts from the default
+    // rather than blocking the task's results.
+    let state = task
+        .alert_state
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<AlertState>(s).ok())
+        .unwrap_or_default();
+    let (state, event) = rules.observe(&task.domain, state, severity, now);
     let timing = Timing {
         frequency_s: task.frequency_s,
         recheck_delay_s: task.recheck_delay_s,
         already_retried: task.already_retried,
         task_group: &task.task_group,
+        confirming: state.is_pending(),
     };
     let (next_run, already_retried) = schedule::next_run(&timing, severity, now);
+    let alert = event.map(|e| NewAlert {
+        kind: match e.kind {
+            EventKind::Change => AlertKind::Change,
+            EventKind::Reminder => AlertKind::Reminder,
+        },
+        task: Some(AlertTask {
+            id: task.id,
+            netloc: task.netloc.clone(),
+            url: task.url.clone(),
+            check: task.check.clone(),
+            ip_version: task.ip_version,
+        }),
+        result_id: None,
+        previous: Some(e.previous),
+        severity: e.severity,
+        since: e.since,
+        detail: detail(p.context),
+        channels: rules.recipients(&task.domain, e.severity),
+    });
     Accepted {
         task_id: p.task_id,
         status,
@@ -101,7 +149,44 @@ fn accepted<'a>(
         first: !task.had_result,
         next_run,
         already_retried,
+        alert_state: serde_json::to_string(&state).expect("an alert state serialises"),
+        contiguous_failures: if severity == Severity::Ok {
+            0
+        } else {
+            task.contiguous_failures.saturating_add(1)
+        },
+        alert,
     }
+}
+
+/// The sentence a result's context gives for people: ours say `detail`, the reference's
+/// error shape `error_message`. At most 500 characters.
+fn detail(context: &serde_json::Value) -> Option<String> {
+    let text = ["detail", "error_message"]
+        .iter()
+        .find_map(|k| context.get(*k)?.as_str())?;
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut cut: String = text.chars().take(500).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    Some(cut)
+}
+
+/// The alerts raised by `accepted` (stored as `result_ids`), ready to insert.
+pub(crate) fn alerts(accepted: &[Accepted<'_>], result_ids: &[i64]) -> Vec<NewAlert> {
+    accepted
+        .iter()
+        .zip(result_ids)
+        .filter_map(|(a, &result_id)| {
+            let mut alert = a.alert.clone()?;
+            alert.result_id = Some(result_id);
+            Some(alert)
+        })
+        .collect()
 }
 
 /// What the caller learns of each accepted result (`result_ids` in the order of `accepted`).
@@ -115,6 +200,7 @@ pub(crate) fn ingested(accepted: &[Accepted<'_>], result_ids: &[i64]) -> Vec<Ing
             previous: a.previous,
             severity: a.severity,
             first: a.first,
+            alerted: a.alert.is_some(),
         })
         .collect()
 }
@@ -144,7 +230,7 @@ impl<'a> From<&Accepted<'a>> for NewResult<'a> {
 /// One task's new state, as an element of the update statement's JSON array. `T` is the
 /// backend's time representation (a timestamp for PostgreSQL, milliseconds for SQLite).
 #[derive(Serialize)]
-pub(crate) struct NewState<T> {
+pub(crate) struct NewState<'a, T> {
     id: i64,
     severity: &'static str,
     last_result_id: i64,
@@ -152,10 +238,12 @@ pub(crate) struct NewState<T> {
     last_elapsed_ms: Option<f64>,
     next_run: T,
     already_retried: bool,
+    alert_state: &'a str,
+    contiguous_failures: i32,
 }
 
-impl<T> NewState<T> {
-    pub fn new(a: &Accepted<'_>, result_id: i64, next_run: T) -> Self {
+impl<'a, T> NewState<'a, T> {
+    pub fn new(a: &'a Accepted<'_>, result_id: i64, next_run: T) -> Self {
         NewState {
             id: a.task_id,
             severity: a.severity.as_str(),
@@ -164,6 +252,8 @@ impl<T> NewState<T> {
             last_elapsed_ms: a.elapsed_ms,
             next_run,
             already_retried: a.already_retried,
+            alert_state: &a.alert_state,
+            contiguous_failures: a.contiguous_failures,
         }
     }
 }
@@ -183,6 +273,12 @@ mod tests {
             recheck_delay_s: None,
             task_group: "g".into(),
             had_result: id == 2,
+            domain: "https://a/".into(),
+            netloc: "a".into(),
+            url: "https://a/".into(),
+            ip_version: IpVersion::V4,
+            alert_state: None,
+            contiguous_failures: 0,
         }
     }
 
@@ -215,7 +311,7 @@ mod tests {
             )
         };
         let now = DateTime::from_timestamp_millis(1_000_000).unwrap();
-        let got = accept("a", &tasks, &posted, &finalize, now);
+        let got = accept("a", &tasks, &posted, &finalize, &Rules::default(), now);
         assert_eq!(
             got.iter()
                 .map(|a| (a.task_id, a.context.clone()))

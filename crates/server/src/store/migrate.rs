@@ -28,6 +28,11 @@ const POSTGRES: Files = &[
         "request_options",
         include_str!("../../migrations/postgres/0002_request_options.sql"),
     ),
+    (
+        3,
+        "alerts",
+        include_str!("../../migrations/postgres/0003_alerts.sql"),
+    ),
 ];
 const SQLITE: Files = &[
     (
@@ -39,6 +44,11 @@ const SQLITE: Files = &[
         2,
         "request_options",
         include_str!("../../migrations/sqlite/0002_request_options.sql"),
+    ),
+    (
+        3,
+        "alerts",
+        include_str!("../../migrations/sqlite/0003_alerts.sql"),
     ),
 ];
 

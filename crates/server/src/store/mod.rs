@@ -22,9 +22,13 @@
 //! Migrations: `migrations/<backend>/NNNN_name.sql`, embedded and applied by sqlx's
 //! `Migrator` (see `migrate` for why not `sqlx::migrate!`).
 
+mod alerts;
 mod ingest;
 mod migrate;
 mod model;
+mod outbox;
+mod outbox_pg;
+mod outbox_sqlite;
 mod postgres;
 mod queries;
 mod reads;
@@ -40,12 +44,17 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
+pub use alerts::{
+    AlertKind, AlertRecord, AlertTask, AlertView, Delivery, DeliveryOutcome, DeliveryView, NewAlert,
+};
 use ingest::Posted;
 pub use model::{
     AgentRow, DomainFilter, DomainRow, DomainsPage, Finished, Ingested, ResultView, SeverityCounts,
     Stats, SyncStats, TaskSpec, TaskView,
 };
 pub use url::{DbTarget, parse_db_url};
+
+use crate::alerting::Rules;
 
 /// Store errors. Callers branch on `NotFound`; the rest is logged and reported as a 500.
 #[derive(Debug, thiserror::Error)]
@@ -161,14 +170,17 @@ impl Store {
 
     /// Stores results from `agent`, in one transaction. A result counts only if its task is
     /// leased to `agent` (an expired lease still counts while nobody else holds the task);
-    /// others are skipped, not errors. A task appearing twice keeps its last result.
+    /// others are skipped, not errors. A task appearing twice keeps its last result. Each
+    /// result steps its task's alert state under `rules`, and the alerts raised are written
+    /// to the outbox in the same transaction.
     ///
     /// # Errors
     /// Database errors; nothing is stored then.
-    pub async fn ingest(
+    pub async fn ingest_with_rules(
         &self,
         agent: &str,
         results: &[Finished],
+        rules: &Rules,
         now: DateTime<Utc>,
     ) -> Result<Vec<Ingested>, Error> {
         let posted: Vec<Posted<'_>> = results
@@ -180,7 +192,22 @@ impl Store {
             })
             .collect();
         let finalize = |_: &str, i: usize| (results[i].status, results[i].severity);
-        dispatch!(self.ingest(agent, &posted, &finalize, now))
+        dispatch!(self.ingest(agent, &posted, &finalize, rules, now))
+    }
+
+    /// [`Store::ingest_with_rules`] under the default rules (no website settings, no
+    /// routing: alerts are recorded, sent nowhere).
+    ///
+    /// # Errors
+    /// Database errors; nothing is stored then.
+    pub async fn ingest(
+        &self,
+        agent: &str,
+        results: &[Finished],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Ingested>, Error> {
+        self.ingest_with_rules(agent, results, &Rules::default(), now)
+            .await
     }
 
     /// [`Store::ingest`] for results as agents post them: `finalize(check, result)` gives
@@ -194,6 +221,7 @@ impl Store {
         agent: &str,
         results: &[AgentResult],
         finalize: &F,
+        rules: &Rules,
         now: DateTime<Utc>,
     ) -> Result<Vec<Ingested>, Error>
     where
@@ -208,7 +236,7 @@ impl Store {
             })
             .collect();
         let finalize = |check: &str, i: usize| finalize(check, &results[i]);
-        dispatch!(self.ingest(agent, &posted, &finalize, now))
+        dispatch!(self.ingest(agent, &posted, &finalize, rules, now))
     }
 
     /// Records that `agent` was seen at `now` (it polled, even with nothing to do).
@@ -311,6 +339,125 @@ impl Store {
     /// Database errors.
     pub async fn reschedule_non_ok(&self, now: DateTime<Utc>) -> Result<u64, Error> {
         dispatch!(self.reschedule_non_ok(now))
+    }
+
+    /// Writes one alert that no result raised (no agent, agent back, test) and its
+    /// deliveries. Returns its id.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_alert(&self, alert: &NewAlert, now: DateTime<Utc>) -> Result<i64, Error> {
+        dispatch!(self.insert_alert(alert, now))
+    }
+
+    /// Claims up to `limit` due deliveries for `claimer` until `until`, skipping the channels
+    /// in `busy` (still sending an earlier batch). Each delivery comes with its alert.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn claim_deliveries(
+        &self,
+        claimer: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+        busy: &[String],
+    ) -> Result<Vec<Delivery>, Error> {
+        dispatch!(self.claim_deliveries(claimer, now, until, limit.max(1), busy))
+    }
+
+    /// Records what happened to deliveries `claimer` holds (others are left alone: their
+    /// claim ran out and someone else may be sending them). Returns how many were recorded.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_deliveries(
+        &self,
+        claimer: &str,
+        outcomes: &[(i64, DeliveryOutcome)],
+        now: DateTime<Utc>,
+    ) -> Result<u64, Error> {
+        if outcomes.is_empty() {
+            return Ok(0);
+        }
+        dispatch!(self.record_deliveries(claimer, outcomes, now))
+    }
+
+    /// Alerts, newest first, with their deliveries: up to `limit` older than `before_id`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn alerts_page(
+        &self,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AlertView>, Error> {
+        dispatch!(self.alerts_page(before_id.unwrap_or(i64::MAX), limit.max(0)))
+    }
+
+    /// Deliveries waiting to be sent (or retried).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn pending_deliveries(&self) -> Result<i64, Error> {
+        dispatch!(self.pending_deliveries())
+    }
+
+    /// A value of the small shared key-value table.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, Error> {
+        dispatch!(self.get_meta(key))
+    }
+
+    /// Sets a value of the small shared key-value table.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
+        dispatch!(self.set_meta(key, value))
+    }
+
+    /// Extends every live claim of `claimer` to `until` (it is still sending them).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn renew_claims(&self, claimer: &str, until: DateTime<Utc>) -> Result<(), Error> {
+        dispatch!(self.renew_claims(claimer, until))
+    }
+
+    /// Sets `key` to `new` if it still is `old` (`None`: absent) and, in the same
+    /// transaction, writes `alert`. False (and nothing written) when another process changed
+    /// `key` first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn swap_meta_with_alert(
+        &self,
+        key: &str,
+        old: Option<&str>,
+        new: &str,
+        alert: &NewAlert,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        dispatch!(self.swap_meta_with_alert(key, old, new, alert, now))
+    }
+
+    /// Makes task `id` due at `now` ("recheck now"). Returns 1 if it moved, 0 if it was due.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn recheck_task(&self, id: i64, now: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.recheck_task(id, now))
+    }
+
+    /// Makes every task of `netloc` due at `now`. Returns how many moved.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn recheck_domain(&self, netloc: &str, now: DateTime<Utc>) -> Result<u64, Error> {
+        dispatch!(self.recheck_domain(netloc, now))
     }
 
     /// `GET /api/stats`: waiting tasks, stored results, tasks under a live lease.

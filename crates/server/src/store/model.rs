@@ -77,6 +77,8 @@ pub struct Ingested {
     pub severity: Severity,
     /// This is the task's first result ever.
     pub first: bool,
+    /// It raised an alert (written to the outbox).
+    pub alerted: bool,
 }
 
 /// An agent that polled or posted results.

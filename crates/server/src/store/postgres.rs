@@ -9,7 +9,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
+use super::alerts::{self, AlertView, NewAlert};
 use super::ingest::{self, Finalize, NewResult, NewState, Posted};
+use super::outbox::{self, outbox_queries};
+pub(super) use super::outbox_pg::{claim_deliveries, insert_alerts, record_deliveries};
 use super::queries::{self as q, held_cols, waiting, wire_task_cols};
 use super::reads::read_queries;
 use super::rows;
@@ -19,6 +22,7 @@ use super::{
     SyncStats,
 };
 use super::{TaskSpec, TaskView};
+use crate::alerting::Rules;
 
 pub(super) async fn connect(url: &str, max: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new().max_connections(max).connect(url).await
@@ -165,9 +169,11 @@ const INSERT_RESULTS: &str = "INSERT INTO argos_results \
 
 const UPDATE_STATE: &str = "UPDATE argos_tasks t SET severity = x.severity, last_result_id = x.last_result_id, \
        last_status = x.last_status, last_run = $2, last_elapsed_ms = x.last_elapsed_ms, \
-       next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL \
+       next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL, \
+       alert_state = x.alert_state, contiguous_failures = x.contiguous_failures \
      FROM jsonb_to_recordset($1) AS x(id bigint, severity text, last_result_id bigint, last_status text, \
-       last_elapsed_ms double precision, next_run timestamptz, already_retried boolean) \
+       last_elapsed_ms double precision, next_run timestamptz, already_retried boolean, \
+       alert_state text, contiguous_failures integer) \
      WHERE t.id = x.id";
 
 pub(super) async fn ingest(
@@ -175,6 +181,7 @@ pub(super) async fn ingest(
     agent: &str,
     posted: &[Posted<'_>],
     finalize: Finalize<'_>,
+    rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Vec<Ingested>, Error> {
     if posted.is_empty() {
@@ -205,7 +212,7 @@ pub(super) async fn ingest(
             ..*p
         })
         .collect();
-    let accepted = ingest::accept(agent, &held, &posted, finalize, now);
+    let accepted = ingest::accept(agent, &held, &posted, finalize, rules, now);
     if accepted.is_empty() {
         return Ok(Vec::new());
     }
@@ -225,6 +232,10 @@ pub(super) async fn ingest(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    let alerts = ingest::alerts(&accepted, &result_ids);
+    if !alerts.is_empty() {
+        insert_alerts(&mut tx, &alerts, now).await?;
+    }
     tx.commit().await?;
     Ok(ingest::ingested(&accepted, &result_ids))
 }
@@ -281,6 +292,7 @@ fn bind_time(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 read_queries!(PgPool, bind_time, q::DOMAINS_PAGE_PG, q::DOMAIN_TASKS_PG);
+outbox_queries!(PgPool, bind_time);
 
 /// Deletes old results, unless another replica is doing it right now (then `Ok(0)`): the
 /// transaction-scoped advisory lock is released at commit, even if this process dies.

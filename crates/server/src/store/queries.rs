@@ -26,7 +26,8 @@ pub(crate) use wire_task_cols;
 /// Columns of [`super::rows::held`].
 macro_rules! held_cols {
     () => {
-        "id, leased_by, check_name, severity, already_retried, frequency_s, recheck_delay_s, task_group, last_result_id"
+        "id, leased_by, check_name, severity, already_retried, frequency_s, recheck_delay_s, task_group, \
+         last_result_id, domain, netloc, url, ip_version, alert_state, contiguous_failures"
     };
 }
 pub(crate) use held_cols;
@@ -155,6 +156,10 @@ pub(crate) const PURGE_RESULTS: &str = "DELETE FROM argos_results WHERE submitte
 
 pub(crate) const RESCHEDULE_NON_OK: &str =
     "UPDATE argos_tasks SET next_run = $1 WHERE severity <> 'ok' AND next_run > $1";
+pub(crate) const RECHECK_TASK: &str =
+    "UPDATE argos_tasks SET next_run = $1 WHERE id = $2 AND next_run > $1";
+pub(crate) const RECHECK_DOMAIN: &str =
+    "UPDATE argos_tasks SET next_run = $1 WHERE netloc = $2 AND next_run > $1";
 
 /// What the sync diff needs of every stored task.
 pub(crate) const SYNC_LOAD: &str = "SELECT id, task_key, task_group, domain, netloc, frequency_s, recheck_delay_s, \

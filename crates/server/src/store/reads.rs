@@ -111,6 +111,32 @@ macro_rules! read_queries {
                 .rows_affected())
         }
 
+        pub(super) async fn recheck_task(
+            pool: &$Pool,
+            id: i64,
+            now: DateTime<Utc>,
+        ) -> Result<u64, Error> {
+            Ok(sqlx::query(q::RECHECK_TASK)
+                .bind($time(now))
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected())
+        }
+
+        pub(super) async fn recheck_domain(
+            pool: &$Pool,
+            netloc: &str,
+            now: DateTime<Utc>,
+        ) -> Result<u64, Error> {
+            Ok(sqlx::query(q::RECHECK_DOMAIN)
+                .bind($time(now))
+                .bind(netloc)
+                .execute(pool)
+                .await?
+                .rows_affected())
+        }
+
         pub(super) async fn stats(pool: &$Pool, now: DateTime<Utc>) -> Result<Stats, Error> {
             let (upcoming_tasks_count, results_count, selected_tasks_count): (i64, i64, i64) =
                 sqlx::query_as(q::STATS)

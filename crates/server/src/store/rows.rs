@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
+use super::alerts::{AlertKind, AlertRecord, Delivery, DeliveryView};
 use super::ingest::{Accepted, Held};
 use super::model::{AgentRow, DomainRow, DomainsPage, ResultView, SeverityCounts, TaskView};
 use super::sync::{Current, Settings};
@@ -235,7 +236,63 @@ pub(crate) fn held(r: &impl Cols) -> R<Held> {
         recheck_delay_s: r.opt_float("recheck_delay_s")?,
         task_group: r.text("task_group")?,
         had_result: r.opt_int("last_result_id")?.is_some(),
+        domain: r.text("domain")?,
+        netloc: r.text("netloc")?,
+        url: r.text("url")?,
+        ip_version: r.named("ip_version", IpVersion::parse)?,
+        alert_state: r.opt_text("alert_state")?,
+        contiguous_failures: r.int32("contiguous_failures")?,
     })
+}
+
+pub(crate) fn alert_record(r: &impl Cols) -> R<AlertRecord> {
+    Ok(AlertRecord {
+        id: r.int("id")?,
+        created_at: r.time("created_at")?,
+        kind: r.named("kind", AlertKind::parse)?,
+        task_id: r.opt_int("task_id")?,
+        result_id: r.opt_int("result_id")?,
+        netloc: r.opt_text("netloc")?,
+        url: r.opt_text("url")?,
+        check: r.opt_text("check_name")?,
+        ip_version: r.opt_named("ip_version", IpVersion::parse)?,
+        previous: r.opt_named("previous", Severity::parse)?,
+        severity: r.named("severity", Severity::parse)?,
+        since: r.time("since")?,
+        detail: r.opt_text("detail")?,
+    })
+}
+
+/// A claimed delivery: its columns (`delivery_id`, `channel`, `attempts`, `done_targets`)
+/// beside its alert's.
+pub(crate) fn delivery(r: &impl Cols) -> R<Delivery> {
+    let done = match r.opt_text("done_targets")? {
+        Some(text) => {
+            serde_json::from_str(&text).map_err(|e| bad("done_targets", &e.to_string()))?
+        }
+        None => Vec::new(),
+    };
+    Ok(Delivery {
+        id: r.int("delivery_id")?,
+        channel: r.text("channel")?,
+        attempts: r.int32("attempts")?,
+        done,
+        alert: alert_record(r)?,
+    })
+}
+
+pub(crate) fn delivery_view(r: &impl Cols) -> R<(i64, DeliveryView)> {
+    Ok((
+        r.int("alert_id")?,
+        DeliveryView {
+            channel: r.text("channel")?,
+            status: r.text("status")?,
+            attempts: r.int32("attempts")?,
+            last_error: r.opt_text("last_error")?,
+            sent_at: r.opt_time("sent_at")?,
+            next_attempt_at: r.time("next_attempt_at")?,
+        },
+    ))
 }
 
 /// Rows of `SEVERITY_COUNTS` → every severity, zero when absent.

@@ -13,7 +13,10 @@ use sqlx::sqlite::{
 };
 use sqlx::types::Json;
 
+use super::alerts::{self, AlertView, NewAlert};
 use super::ingest::{self, Finalize, NewResult, NewState, Posted};
+use super::outbox::{self, outbox_queries};
+pub(super) use super::outbox_sqlite::{claim_deliveries, insert_alerts, record_deliveries};
 use super::queries::{self as q, held_cols, waiting, wire_task_cols};
 use super::reads::read_queries;
 use super::rows;
@@ -23,6 +26,7 @@ use super::{
     SyncStats,
 };
 use super::{TaskSpec, TaskView};
+use crate::alerting::Rules;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -171,11 +175,13 @@ const INSERT_RESULTS: &str = "INSERT INTO argos_results \
 
 const UPDATE_STATE: &str = "UPDATE argos_tasks SET severity = x.severity, last_result_id = x.last_result_id, \
        last_status = x.last_status, last_run = $2, last_elapsed_ms = x.last_elapsed_ms, \
-       next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL \
+       next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL, \
+       alert_state = x.alert_state, contiguous_failures = x.contiguous_failures \
      FROM (SELECT value ->> 'id' AS id, value ->> 'severity' AS severity, \
        value ->> 'last_result_id' AS last_result_id, value ->> 'last_status' AS last_status, \
        value ->> 'last_elapsed_ms' AS last_elapsed_ms, value ->> 'next_run' AS next_run, \
-       value ->> 'already_retried' AS already_retried FROM json_each($1)) AS x \
+       value ->> 'already_retried' AS already_retried, value ->> 'alert_state' AS alert_state, \
+       value ->> 'contiguous_failures' AS contiguous_failures FROM json_each($1)) AS x \
      WHERE argos_tasks.id = x.id";
 
 pub(super) async fn ingest(
@@ -183,6 +189,7 @@ pub(super) async fn ingest(
     agent: &str,
     posted: &[Posted<'_>],
     finalize: Finalize<'_>,
+    rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Vec<Ingested>, Error> {
     if posted.is_empty() {
@@ -199,7 +206,7 @@ pub(super) async fn ingest(
     .fetch_all(&mut *tx)
     .await?;
     let held = held.iter().map(rows::held).collect::<Result<Vec<_>, _>>()?;
-    let accepted = ingest::accept(agent, &held, posted, finalize, now);
+    let accepted = ingest::accept(agent, &held, posted, finalize, rules, now);
     if accepted.is_empty() {
         return Ok(Vec::new());
     }
@@ -226,6 +233,10 @@ pub(super) async fn ingest(
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
+    let alerts = ingest::alerts(&accepted, &result_ids);
+    if !alerts.is_empty() {
+        insert_alerts(&mut tx, &alerts, now).await?;
+    }
     tx.commit().await?;
     Ok(ingest::ingested(&accepted, &result_ids))
 }
@@ -236,6 +247,7 @@ read_queries!(
     q::DOMAINS_PAGE_SQLITE,
     q::DOMAIN_TASKS_SQLITE
 );
+outbox_queries!(SqlitePool, ms);
 
 /// Deletes old results. SQLite has a single writer, so there is no second replica to keep out.
 pub(super) async fn purge_results(

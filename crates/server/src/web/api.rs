@@ -25,6 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/app/domains", get(domains))
         .route("/api/app/agents", get(agents))
         .route("/api/app/domain/{netloc}", get(domain_tasks))
+        .route("/api/app/alerts", get(alerts))
         .route("/healthz", get(healthz))
 }
 
@@ -104,6 +105,26 @@ async fn domain_tasks(
         return Err(Error::NotFound);
     }
     Ok(Json(json!({ "domain": netloc, "tasks": tasks })))
+}
+
+#[derive(Debug, Deserialize)]
+struct AlertsQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Recent alerts, newest first, with each channel's outcome; `before` (the `next_before` of
+/// the previous page) pages back.
+async fn alerts(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<AlertsQuery>,
+) -> Result<Json<Value>, Error> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let alerts = state.store.alerts_page(q.before, limit).await?;
+    let next = (alerts.len() as i64 == limit)
+        .then(|| alerts.last().map(|a| a.alert.id))
+        .flatten();
+    Ok(Json(json!({ "alerts": alerts, "next_before": next })))
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {

@@ -24,10 +24,12 @@ use argos_checks::Severity;
 pub const DOMAINS_PER_PAGE: i64 = 100;
 /// Results shown per page of a task's history.
 pub const RESULTS_PER_PAGE: i64 = 50;
+/// Alerts shown per page.
+pub const ALERTS_PER_PAGE: i64 = 50;
 /// Dashboard auto-refresh, in seconds.
 pub const DASHBOARD_REFRESH: u32 = 30;
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("index.html", include_str!("../../templates/index.html")),
@@ -37,6 +39,7 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("result.html", include_str!("../../templates/result.html")),
     ("agents.html", include_str!("../../templates/agents.html")),
     ("error.html", include_str!("../../templates/error.html")),
+    ("alerts.html", include_str!("../../templates/alerts.html")),
 ];
 const STYLE: &str = include_str!("../../templates/style.css");
 
@@ -62,6 +65,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/task/{id}/results", get(task_results))
         .route("/result/{id}", get(result))
         .route("/agents", get(agents))
+        .route("/alerts", get(alerts))
         .route("/static/style.css", get(style))
 }
 
@@ -175,9 +179,19 @@ async fn domains(
         )
         .await?;
     let pages = ((found.total_domains + DOMAINS_PER_PAGE - 1) / DOMAINS_PER_PAGE).max(1);
+    let (rules, now) = (state.rules(), Utc::now());
+    let rows: Vec<Value> = found
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = json!(r);
+            row["maintenance"] = json!(rules.maintenance_of_netloc(&r.netloc, now));
+            row
+        })
+        .collect();
     let agents = state.store.agents().await?.len();
     let ctx = json!({
-        "rows": found.rows, "total_domains": found.total_domains, "total_tasks": found.total_tasks,
+        "rows": rows, "total_domains": found.total_domains, "total_tasks": found.total_tasks,
         "agents": agents, "s": s, "q": search, "filters": FILTERS, "page": page, "pages": pages,
         "prev_page": if page > 1 { Some(page - 1) } else { None },
         "next_page": if page < pages { Some(page + 1) } else { None },
@@ -196,10 +210,14 @@ async fn domain(
             format!("No task is monitoring {netloc}."),
         ));
     }
+    let maintenance = state
+        .rules()
+        .maintenance_of_netloc(&netloc, Utc::now())
+        .map(str::to_owned);
     render(
         &state,
         "domain.html",
-        json!({ "netloc": netloc, "tasks": tasks }),
+        json!({ "netloc": netloc, "tasks": tasks, "maintenance": maintenance }),
     )
 }
 
@@ -244,6 +262,22 @@ async fn result(
 async fn agents(State(state): State<Arc<AppState>>) -> Result<Html<String>, PageError> {
     let agents = state.store.agents().await?;
     render(&state, "agents.html", json!({ "agents": agents }))
+}
+
+async fn alerts(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Html<String>, PageError> {
+    let alerts = state.store.alerts_page(q.before, ALERTS_PER_PAGE).await?;
+    let pending = state.store.pending_deliveries().await?;
+    let older = (alerts.len() as i64 == ALERTS_PER_PAGE)
+        .then(|| alerts.last().map(|a| a.alert.id))
+        .flatten();
+    render(
+        &state,
+        "alerts.html",
+        json!({ "alerts": alerts, "older": older, "pending": pending }),
+    )
 }
 
 async fn style() -> impl IntoResponse {

@@ -35,20 +35,26 @@ pub struct TestApp {
 /// The config of a test app: our usual sections around `websites` (YAML text, indented as a
 /// top-level key's value).
 pub fn config_yaml(db_url: &str, websites: &str) -> String {
+    config_with(db_url, "", websites)
+}
+
+/// [`config_yaml`] with more `general` keys (YAML lines indented by two spaces), which may
+/// replace the default `alerts`.
+pub fn config_with(db_url: &str, general: &str, websites: &str) -> String {
+    let alerts = if general.contains("\n  alerts:") || general.starts_with("  alerts:") {
+        String::new()
+    } else {
+        "  alerts:\n    ok: [local]\n    warning: [local]\n    critical: [local]\n    unknown: [local]\n    no_agent: [local]\n".to_owned()
+    };
     format!(
         r#"general:
-  db:
+{general}
+{alerts}  db:
     url: "{db_url}"
   env: test
   cookie_secret: "a-test-secret-that-is-long-enough-0123456789"
   frequency: "1m"
   ipv6: false
-  alerts:
-    ok: [local]
-    warning: [local]
-    critical: [local]
-    unknown: [local]
-    no_agent: [local]
 service:
   secrets:
     - "{TOKEN}"
@@ -72,51 +78,71 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    with_db(backend, |url| async move {
+        test(TestApp::spawn(&config_yaml(&url, websites), true).await).await;
+    })
+    .await;
+}
+
+/// Runs `test` with the URL of a fresh database on `backend` (a SQLite file in a temporary
+/// directory, or a PostgreSQL database dropped afterwards).
+pub async fn with_db<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
             let url = format!("sqlite:///{}", dir.path().join("argos.db").display());
-            test(spawn_app(dir, &url, websites).await).await;
+            test(url).await;
         }
-        Backend::Postgres => {
-            argos_testkit::postgres::with_database(|url| async move {
-                let dir = tempfile::tempdir().unwrap();
-                let app = spawn_app(dir, &url, websites).await;
-                test(app).await;
-            })
-            .await;
-        }
+        Backend::Postgres => argos_testkit::postgres::with_database(test).await,
     }
 }
 
-async fn spawn_app(dir: tempfile::TempDir, db_url: &str, websites: &str) -> TestApp {
-    let path = dir.path().join("config.yaml");
-    std::fs::write(&path, config_yaml(db_url, websites)).unwrap();
-    let cfg = load(&path);
-    let opts = ServeOptions {
-        host: "127.0.0.1".into(),
-        port: 0,
-        embedded_agent: false,
-        strict: true,
-    };
-    let app = App::build(cfg, &opts).await.expect("building the app");
-    let addr = app.local_addr().unwrap();
-    let state = app.state();
-    let (tx, rx) = oneshot::channel();
-    let server = tokio::spawn(async move {
-        app.run_until(async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("serving");
-    });
-    TestApp {
-        base: format!("http://{addr}"),
-        state,
-        client: reqwest::Client::new(),
-        stop: Some(tx),
-        server: Some(server),
-        _dir: dir,
+impl TestApp {
+    /// A server for the config `yaml` (its own temporary directory holds the file), sending
+    /// alerts when `notifier`.
+    pub async fn spawn(yaml: &str, notifier: bool) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let cfg = load(&path);
+        let opts = ServeOptions {
+            host: "127.0.0.1".into(),
+            port: 0,
+            embedded_agent: false,
+            strict: true,
+            notifier,
+        };
+        let app = App::build(cfg, &opts).await.expect("building the app");
+        let addr = app.local_addr().unwrap();
+        let state = app.state();
+        let (tx, rx) = oneshot::channel();
+        let server = tokio::spawn(async move {
+            app.run_until(async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serving");
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            state,
+            client: reqwest::Client::new(),
+            stop: Some(tx),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server abruptly, as a crash would: nothing in flight finishes.
+    pub async fn kill(mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod agent_api;
+mod alerts;
 mod browser;
 mod checks;
 mod e2e;

@@ -54,6 +54,7 @@ async fn the_embedded_agent_checks_everything_on_its_own() {
         port: 0,
         embedded_agent: true,
         strict: true,
+        notifier: true,
     };
     let app = App::build(load(&path), &opts).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());

@@ -102,7 +102,8 @@ async fn ingest_sets_state_schedules_and_returns_previous_severity(store: Store)
             result_id,
             previous: Severity::Unknown,
             severity: Severity::Ok,
-            first: true
+            first: true,
+            alerted: false,
         }]
     );
 
@@ -111,6 +112,7 @@ async fn ingest_sets_state_schedules_and_returns_previous_severity(store: Store)
         recheck_delay_s: None,
         already_retried: false,
         task_group: &s.task_group,
+        confirming: false,
     };
     let task = store.task(id).await.unwrap();
     assert_eq!(
@@ -187,6 +189,7 @@ async fn ingest_uses_the_recheck_delay_after_a_failure(store: Store) {
         recheck_delay_s: Some(20.0),
         already_retried: true,
         task_group: &s.task_group,
+        confirming: false,
     };
     assert_eq!(
         store.task(id).await.unwrap().next_run,
@@ -237,7 +240,7 @@ async fn ingest_with_a_finalizer_sees_the_check_name(store: Store) {
         (Status::Failure, Severity::Warning)
     };
     let got = store
-        .ingest_agent_results("a", &posted, &finalize, at(1))
+        .ingest_agent_results("a", &posted, &finalize, &Default::default(), at(1))
         .await
         .unwrap();
     assert_eq!(got[0].severity, Severity::Warning);

@@ -8,13 +8,17 @@ use anyhow::Context;
 use argos_agent::args::AgentArgs;
 use clap::{Parser, Subcommand};
 
+mod test_alert;
+
+use test_alert::FakeAlert;
+
 use crate::app::{self, App, ServeOptions};
 use crate::config::{self, Config, LoadOptions};
 use crate::plan::plan;
 use crate::store::SeverityCounts;
 
 /// The commented example printed by `argos server generate-config`.
-pub const EXAMPLE_CONFIG: &str = include_str!("../../../examples/config-example.yaml");
+pub const EXAMPLE_CONFIG: &str = include_str!("../../../../examples/config-example.yaml");
 
 /// `argos`.
 #[derive(Debug, Parser)]
@@ -67,6 +71,10 @@ enum ServerCommand {
         /// Do not run the embedded agent (use remote agents only).
         #[arg(long)]
         no_embedded_agent: bool,
+        /// Do not send alerts from this process (another server process on the same
+        /// PostgreSQL sends them).
+        #[arg(long)]
+        no_notifier: bool,
         /// Accepted for compatibility with the Python tool; has no effect.
         #[arg(long, hide = true)]
         reload: bool,
@@ -95,6 +103,41 @@ enum ServerCommand {
     Nagios {
         #[command(flatten)]
         config: ConfigArg,
+    },
+    /// Send a test alert by mail (general.mail).
+    TestMail {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        alert: FakeAlert,
+    },
+    /// Send a test alert to Gotify (general.gotify).
+    TestGotify {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        alert: FakeAlert,
+    },
+    /// Send a test alert to an Apprise group (general.apprise).
+    TestApprise {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        alert: FakeAlert,
+        /// The group, as named in general.apprise.
+        #[arg(long)]
+        apprise_group: String,
+    },
+    /// Send a test alert through any channel: local, mail, gotify, apprise:GROUP,
+    /// ntfy:NAME, webhook:NAME, matrix:NAME or slack:NAME.
+    TestAlert {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        alert: FakeAlert,
+        /// The channel, as written in general.alerts.
+        #[arg(long)]
+        channel: String,
     },
     /// Print a new random agent token (for `service.secrets`).
     GenerateToken,
@@ -125,6 +168,7 @@ impl ServerCommand {
                 port,
                 config,
                 no_embedded_agent,
+                no_notifier,
                 ..
             } => {
                 let cfg = load(&config)?;
@@ -133,6 +177,7 @@ impl ServerCommand {
                     port,
                     embedded_agent: !no_embedded_agent,
                     strict: config.strict,
+                    notifier: !no_notifier,
                 };
                 let app = App::build(cfg, &opts).await?;
                 app.run_until(argos_agent::args::shutdown_signal()).await?;
@@ -157,6 +202,25 @@ impl ServerCommand {
                 println!("{line}");
                 return Ok(ExitCode::from(code));
             }
+            ServerCommand::TestMail { config, alert } => {
+                return Ok(alert.send(&load(&config)?, "mail").await);
+            }
+            ServerCommand::TestGotify { config, alert } => {
+                return Ok(alert.send(&load(&config)?, "gotify").await);
+            }
+            ServerCommand::TestApprise {
+                config,
+                alert,
+                apprise_group,
+            } => {
+                let recipient = test_alert::apprise(&apprise_group);
+                return Ok(alert.send(&load(&config)?, &recipient).await);
+            }
+            ServerCommand::TestAlert {
+                config,
+                alert,
+                channel,
+            } => return Ok(alert.send(&load(&config)?, &channel).await),
             ServerCommand::GenerateToken => println!("{}", uuid::Uuid::new_v4()),
             ServerCommand::GenerateConfig => print!("{EXAMPLE_CONFIG}"),
         }
