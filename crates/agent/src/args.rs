@@ -59,7 +59,8 @@ impl AgentArgs {
     /// Runs the agent until Ctrl-C or SIGTERM.
     ///
     /// # Errors
-    /// When the server URL is invalid or the HTTP clients cannot be built.
+    /// When the server URL is invalid, the HTTP clients cannot be built, or a part of the
+    /// agent dies (then the process should exit with an error, not linger half-alive).
     pub async fn run(self) -> anyhow::Result<()> {
         let agent_id = self.agent_id();
         let ua = format!("Argos agent {}", env!("CARGO_PKG_VERSION"));
@@ -70,7 +71,7 @@ impl AgentArgs {
             max_in_flight: self.max_tasks.max(1),
             idle_wait: Duration::from_secs(self.wait_time.max(1)),
         };
-        run(Arc::new(source), Arc::new(probe), opts, shutdown_signal()).await;
+        run(Arc::new(source), Arc::new(probe), opts, shutdown_signal()).await?;
         Ok(())
     }
 }

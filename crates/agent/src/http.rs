@@ -3,15 +3,17 @@
 
 use std::time::Duration;
 
-use argos_checks::{AgentResult, Task};
+use argos_checks::AgentResult;
 use reqwest::{Client, StatusCode};
 use url::Url;
 
-use crate::source::{SourceError, TaskSource};
+use crate::source::{Lease, SourceError, TaskSource};
 
 /// Time allowed for one call to the server. Longer than the reference's 5 s: a server busy
 /// ingesting a large batch should not make agents drop their results.
 pub const SERVER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How much of an error answer's body is kept for the logs.
+const BODY_EXCERPT: usize = 500;
 
 /// Talks to one Argos server with a bearer token.
 #[derive(Debug, Clone)]
@@ -61,10 +63,32 @@ impl HttpSource {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
-        let mut body = resp.text().await.unwrap_or_default();
-        body.truncate(500);
-        Err(SourceError::Rejected { status, body })
+        let retry_after = retry_after(resp.headers().get(reqwest::header::RETRY_AFTER));
+        let body = resp.text().await.unwrap_or_default();
+        Err(SourceError::Rejected {
+            status,
+            body: excerpt(&body, BODY_EXCERPT).to_owned(),
+            retry_after,
+        })
     }
+}
+
+/// At most `max` bytes of `text`, cut on a character boundary: an error page may be in any
+/// language, and slicing inside a character panics.
+fn excerpt(text: &str, max: usize) -> &str {
+    &text[..text.floor_char_boundary(max)]
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): a number of seconds or an HTTP date.
+fn retry_after(value: Option<&reqwest::header::HeaderValue>) -> Option<Duration> {
+    let text = value?.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(text).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
 }
 
 /// The error with its causes (reqwest's own message hides whether it was DNS, refused, TLS...).
@@ -80,7 +104,7 @@ fn unreachable(e: reqwest::Error) -> SourceError {
 }
 
 impl TaskSource for HttpSource {
-    async fn lease(&self, max_groups: u32) -> Result<Vec<Task>, SourceError> {
+    async fn lease(&self, max_groups: u32) -> Result<Lease, SourceError> {
         let resp = self
             .client
             .get(self.tasks_url.clone())
@@ -93,7 +117,9 @@ impl TaskSource for HttpSource {
             .await
             .map_err(unreachable)?;
         let resp = Self::check(resp, StatusCode::OK).await?;
-        resp.json().await.map_err(unreachable)
+        // Task by task: one task this agent cannot read must not make it drop the others.
+        let tasks: Vec<serde_json::Value> = resp.json().await.map_err(unreachable)?;
+        Ok(Lease::decode(tasks))
     }
 
     async fn report(&self, results: &[AgentResult]) -> Result<(), SourceError> {
@@ -107,5 +133,39 @@ impl TaskSource for HttpSource {
             .await
             .map_err(unreachable)?;
         Self::check(resp, StatusCode::CREATED).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        let value = |s: &str| reqwest::header::HeaderValue::from_str(s).unwrap();
+        assert_eq!(
+            retry_after(Some(&value("120"))),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after(Some(&value("Wed, 21 Oct 2015 07:28:00 GMT"))),
+            None
+        );
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+        let wait = retry_after(Some(&value(&later))).unwrap();
+        assert!(
+            wait > Duration::from_secs(80) && wait <= Duration::from_secs(90),
+            "{wait:?}"
+        );
+        assert_eq!(retry_after(Some(&value("soon"))), None);
+        assert_eq!(retry_after(None), None);
+    }
+
+    #[test]
+    fn excerpts_never_split_a_character() {
+        assert_eq!(excerpt("abc", 10), "abc");
+        assert_eq!(excerpt("aé", 2), "a");
+        assert_eq!(excerpt("aé", 3), "aé");
+        assert_eq!(excerpt("", 0), "");
     }
 }

@@ -4,16 +4,21 @@
 //! - [`source`]: where tasks come from and results go ([`TaskSource`]); [`http::HttpSource`] talks
 //!   to a server over its agent API, the server's embedded agent implements it in-process;
 //! - [`pipeline`]: the streaming pipeline — a bounded set of requests in flight, leasing more as
-//!   slots free, results batched to the server with retry;
+//!   slots free, results handed to the reporter;
+//! - [`report`]: results batched (bounded in count and bytes) to the server, with capped and
+//!   jittered retries, refused batches split until the result at fault is alone;
 //! - [`args`]: the command line shared by `argos agent` and the slim `argos-agent` binary.
 //!
 //! The agent links no database and no web framework: it runs on remote hosts.
 #![warn(missing_docs)]
 
 pub mod args;
+mod backoff;
 pub mod http;
+mod outbox;
 pub mod pipeline;
+pub mod report;
 pub mod source;
 
-pub use pipeline::{RunOptions, run};
-pub use source::{SourceError, TaskSource};
+pub use pipeline::{AgentError, RunOptions, run};
+pub use source::{Lease, SourceError, TaskSource};

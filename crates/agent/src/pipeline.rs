@@ -3,12 +3,14 @@
 //! ```text
 //! lease loop ──groups──▶ bounded in-flight set (N permits, one request per group)
 //!      ▲                               │ results
-//!      └── leases more as permits free ┴──▶ reporter (flush every 100 ms or 200 results,
+//!      └── leases more as permits free ┴──▶ reporter (flush every 100 ms, 200 results or 4 MiB,
 //!                                               retry with backoff, bounded buffer) ──▶ server
 //! ```
 //! There is no batch barrier: a slow site holds one permit, not the whole agent. When the server
-//! is unreachable, results wait in a bounded channel; once it is full, checks block on it, no
-//! permit frees, and leasing pauses — nothing is lost and memory stays bounded.
+//! is unreachable, results wait in the reporter's bounded outbox; once it is full, checks block
+//! handing theirs over, no permit frees, and leasing pauses — nothing is lost and memory stays
+//! bounded. The lease loop and the reporter live or die together: if either ends, [`run`]
+//! stops the other and returns an error.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,20 +21,17 @@ use argos_checks::group::{request_key, run_group};
 use argos_checks::probe::Probe;
 use argos_checks::{AgentResult, Task};
 use tokio::sync::{Semaphore, mpsc};
-use tokio::time::{Instant, sleep, timeout};
+use tokio::time::{sleep, timeout};
 
-use crate::source::TaskSource;
+use crate::backoff::Backoff;
+use crate::report::report;
+use crate::source::{Lease, TaskSource};
 
-/// Results posted in one call at most.
-pub const BATCH_MAX: usize = 200;
-/// How long a result may wait for companions before it is posted.
-pub const BATCH_DELAY: Duration = Duration::from_millis(100);
-/// Results kept while the server is unreachable before checks (and so leasing) pause.
-pub const BUFFER_MAX: usize = 10_000;
 /// How long shutdown waits for the checks in flight and their results.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
-/// Longest pause between two attempts to reach an unreachable server.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Results waiting between the checks and the reporter; the reporter's outbox is the real
+/// (byte-bounded) buffer.
+const HANDOFF: usize = 1_000;
 
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
@@ -43,35 +42,90 @@ pub struct RunOptions {
     pub idle_wait: Duration,
 }
 
+/// Why the agent stopped on its own.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// A part of the pipeline ended or panicked. Going on without it would lease tasks whose
+    /// results are never posted (or post none for want of leases), so the agent stops.
+    #[error("the agent's {part} died: {why}")]
+    Died {
+        /// `lease loop` or `result reporter`.
+        part: &'static str,
+        /// The panic message, or that it returned.
+        why: String,
+    },
+}
+
+const LEASE_LOOP: &str = "lease loop";
+const REPORTER: &str = "result reporter";
+
 /// Runs until `shutdown` resolves, then stops leasing, finishes the checks in flight and
 /// flushes their results (best effort: a server that is down at shutdown loses them).
+///
+/// # Errors
+/// When the lease loop or the reporter dies (a panic, a bug): the agent then stops at once
+/// rather than lease tasks it cannot report, or hold results it cannot send.
 pub async fn run<S: TaskSource>(
     source: Arc<S>,
     probe: Arc<Probe>,
     opts: RunOptions,
     shutdown: impl Future<Output = ()> + Send,
-) {
-    let (tx, rx) = mpsc::channel(BUFFER_MAX);
-    let reporter = tokio::spawn(report_loop(source.clone(), rx));
+) -> Result<(), AgentError> {
+    let (tx, rx) = mpsc::channel(HANDOFF);
+    let mut reporter = tokio::spawn(report(source.clone(), rx));
+    let mut leaser = tokio::spawn(lease_loop(source, probe, opts, tx));
     tokio::pin!(shutdown);
     tokio::select! {
-        () = lease_loop(&source, &probe, &opts, tx) => {}
+        ended = &mut leaser => {
+            reporter.abort();
+            return Err(died(LEASE_LOOP, ended));
+        }
+        ended = &mut reporter => {
+            leaser.abort();
+            return Err(died(REPORTER, ended));
+        }
         () = &mut shutdown => {}
     }
-    // The lease loop and its sender are dropped here; the in-flight checks hold clones of the
-    // sender, so the reporter ends once they have all finished and their results are posted.
-    // A server that stays down must not keep the process from exiting.
-    match timeout(SHUTDOWN_GRACE, reporter).await {
-        Ok(Ok(())) => {}
-        Ok(Err(_)) => tracing::error!("the result reporter panicked"),
-        Err(_) => tracing::warn!("results still unsent at shutdown were dropped"),
+    // Dropping the lease loop drops its sender; the in-flight checks hold clones of it, so
+    // the reporter ends once they have all finished and their results are posted. A server
+    // that stays down must not keep the process from exiting.
+    leaser.abort();
+    match timeout(SHUTDOWN_GRACE, &mut reporter).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(died(REPORTER, Err(e))),
+        Err(_) => {
+            reporter.abort();
+            tracing::warn!("results still unsent at shutdown were dropped");
+            Ok(())
+        }
     }
 }
 
+/// What a part that ended on its own says.
+fn died(part: &'static str, ended: Result<(), tokio::task::JoinError>) -> AgentError {
+    let why = match ended {
+        Ok(()) => "it returned".to_owned(),
+        Err(e) if e.is_panic() => {
+            let payload = e.into_panic();
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned());
+            format!(
+                "it panicked: {}",
+                text.unwrap_or_else(|| "(no message)".into())
+            )
+        }
+        Err(e) => e.to_string(),
+    };
+    tracing::error!(part, %why, "the agent stops");
+    AgentError::Died { part, why }
+}
+
 async fn lease_loop<S: TaskSource>(
-    source: &Arc<S>,
-    probe: &Arc<Probe>,
-    opts: &RunOptions,
+    source: Arc<S>,
+    probe: Arc<Probe>,
+    opts: RunOptions,
     tx: mpsc::Sender<AgentResult>,
 ) {
     let permits = Arc::new(Semaphore::new(opts.max_in_flight.max(1)));
@@ -86,13 +140,19 @@ async fn lease_loop<S: TaskSource>(
             .lease(u32::try_from(wanted).unwrap_or(u32::MAX))
             .await
         {
-            Ok(tasks) if tasks.is_empty() => {
+            Ok(lease) if lease.tasks.is_empty() && lease.unreadable.is_empty() => {
                 drop(first);
                 backoff.reset();
                 sleep(opts.idle_wait).await;
             }
-            Ok(tasks) => {
+            Ok(Lease { tasks, unreadable }) => {
                 backoff.reset();
+                // Their `error` results release the tasks this agent cannot read.
+                for result in unreadable {
+                    if tx.send(result).await.is_err() {
+                        return;
+                    }
+                }
                 tracing::debug!(tasks = tasks.len(), "leased");
                 let mut first = Some(first);
                 for group in group_by_request(tasks) {
@@ -120,7 +180,7 @@ async fn lease_loop<S: TaskSource>(
             }
             Err(e) => {
                 drop(first);
-                let wait = backoff.next();
+                let wait = backoff.next(e.retry_after());
                 tracing::warn!(error = %e, retry_in = ?wait, "cannot lease tasks");
                 sleep(wait).await;
             }
@@ -143,66 +203,4 @@ fn group_by_request(tasks: Vec<Task>) -> Vec<Vec<Task>> {
         }
     }
     groups
-}
-
-async fn report_loop<S: TaskSource>(source: Arc<S>, mut rx: mpsc::Receiver<AgentResult>) {
-    let mut batch = Vec::with_capacity(BATCH_MAX);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        let deadline = Instant::now() + BATCH_DELAY;
-        while batch.len() < BATCH_MAX {
-            match timeout(
-                deadline.saturating_duration_since(Instant::now()),
-                rx.recv(),
-            )
-            .await
-            {
-                Ok(Some(r)) => batch.push(r),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        send_with_retry(source.as_ref(), &batch).await;
-        batch.clear();
-    }
-}
-
-/// Posts one batch, retrying transient failures with backoff until it lands. A batch the
-/// server rejects as invalid is logged and dropped: sending it again would fail forever.
-async fn send_with_retry<S: TaskSource>(source: &S, batch: &[AgentResult]) {
-    let mut backoff = Backoff::default();
-    loop {
-        match source.report(batch).await {
-            Ok(()) => {
-                tracing::debug!(results = batch.len(), "reported");
-                return;
-            }
-            Err(e) if e.is_transient() => {
-                let wait = backoff.next();
-                tracing::warn!(error = %e, results = batch.len(), retry_in = ?wait, "cannot report results; keeping them");
-                sleep(wait).await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, results = batch.len(), "server refused results; dropping them");
-                return;
-            }
-        }
-    }
-}
-
-/// Exponential backoff from 1 s to [`MAX_BACKOFF`].
-#[derive(Debug, Default)]
-struct Backoff {
-    failures: u32,
-}
-
-impl Backoff {
-    fn next(&mut self) -> Duration {
-        let wait = Duration::from_secs(1u64 << self.failures.min(6)).min(MAX_BACKOFF);
-        self.failures += 1;
-        wait
-    }
-
-    fn reset(&mut self) {
-        self.failures = 0;
-    }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argos_agent::{RunOptions, SourceError, TaskSource, run};
+use argos_agent::{AgentError, Lease, RunOptions, SourceError, TaskSource, run};
 use argos_checks::probe::{Probe, ProbeOptions};
 use argos_checks::{AgentResult, Task};
 use axum::Router;
@@ -19,10 +19,10 @@ struct FakeServer {
 }
 
 impl TaskSource for FakeServer {
-    async fn lease(&self, max_groups: u32) -> Result<Vec<Task>, SourceError> {
+    async fn lease(&self, max_groups: u32) -> Result<Lease, SourceError> {
         let mut tasks = self.tasks.lock().unwrap();
         let n = tasks.len().min(max_groups as usize);
-        Ok(tasks.drain(..n).collect())
+        Ok(tasks.drain(..n).collect::<Vec<_>>().into())
     }
 
     async fn report(&self, results: &[AgentResult]) -> Result<(), SourceError> {
@@ -95,7 +95,7 @@ async fn results_are_kept_while_the_server_is_unreachable_and_the_bound_holds() 
     })
     .await;
     let _ = stop_tx.send(());
-    agent.await.unwrap();
+    agent.await.unwrap().unwrap();
     let mut ids: Vec<i64> = server
         .landed
         .lock()
@@ -150,6 +150,123 @@ async fn shutdown_finishes_the_checks_in_flight_and_reports_them() {
     })
     .await;
     let _ = stop_tx.send(());
-    agent.await.unwrap();
+    agent.await.unwrap().unwrap();
     assert_eq!(server.landed.lock().unwrap().len(), 5);
+}
+
+/// Leases its tasks once; then panics in `lease` or in `report`, as the reporter once did on
+/// an error page with a multibyte character at the cut.
+struct Panicking {
+    tasks: Mutex<Vec<Task>>,
+    in_lease: bool,
+}
+
+impl TaskSource for Panicking {
+    async fn lease(&self, _max_groups: u32) -> Result<Lease, SourceError> {
+        let tasks: Vec<Task> = self.tasks.lock().unwrap().drain(..).collect();
+        assert!(!(self.in_lease && tasks.is_empty()), "lease panicked");
+        Ok(tasks.into())
+    }
+
+    async fn report(&self, _results: &[AgentResult]) -> Result<(), SourceError> {
+        panic!("report panicked");
+    }
+}
+
+async fn run_until_it_dies(in_lease: bool) -> AgentError {
+    // Tasks whose URL does not parse give `error` results at once, without any request.
+    let tasks = (1..=3).map(|i| task(i, "not a url")).collect();
+    let source = Arc::new(Panicking {
+        tasks: Mutex::new(tasks),
+        in_lease,
+    });
+    let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
+    let opts = RunOptions {
+        max_in_flight: 2,
+        idle_wait: Duration::from_millis(10),
+    };
+    let never = std::future::pending::<()>();
+    let ended = tokio::time::timeout(Duration::from_secs(10), run(source, probe, opts, never));
+    ended
+        .await
+        .expect("the agent must stop when a part of it dies")
+        .expect_err("and say so")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_reporter_stops_the_agent_with_an_error() {
+    let err = run_until_it_dies(false).await;
+    assert!(err.to_string().contains("reporter"), "{err}");
+    assert!(err.to_string().contains("report panicked"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lease_loop_stops_the_agent_with_an_error() {
+    let err = run_until_it_dies(true).await;
+    assert!(err.to_string().contains("lease loop"), "{err}");
+}
+
+/// Hands out one lease, then nothing; records what lands.
+struct OneLease {
+    lease: Mutex<Option<Lease>>,
+    landed: Mutex<Vec<AgentResult>>,
+}
+
+impl TaskSource for OneLease {
+    async fn lease(&self, _max_groups: u32) -> Result<Lease, SourceError> {
+        Ok(self.lease.lock().unwrap().take().unwrap_or_default())
+    }
+
+    async fn report(&self, results: &[AgentResult]) -> Result<(), SourceError> {
+        self.landed.lock().unwrap().extend_from_slice(results);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_tasks_are_reported_as_errors_beside_the_others() {
+    let unreadable =
+        argos_checks::Outcome::error("UnreadableTask", "unknown method").into_result(7, None);
+    let source = Arc::new(OneLease {
+        lease: Mutex::new(Some(Lease {
+            tasks: vec![task(1, "not a url")],
+            unreadable: vec![unreadable],
+        })),
+        landed: Mutex::new(Vec::new()),
+    });
+    let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
+    let opts = RunOptions {
+        max_in_flight: 2,
+        idle_wait: Duration::from_millis(10),
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let agent = tokio::spawn(run(source.clone(), probe, opts, async move {
+        let _ = stop_rx.await;
+    }));
+    wait_for(Duration::from_secs(5), || {
+        source.landed.lock().unwrap().len() >= 2
+    })
+    .await;
+    let _ = stop_tx.send(());
+    agent.await.unwrap().unwrap();
+    let mut landed: Vec<(i64, String)> = source
+        .landed
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.task_id,
+                r.context["error_type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    landed.sort();
+    assert_eq!(
+        landed,
+        [
+            (1, "InvalidUrl".to_owned()),
+            (7, "UnreadableTask".to_owned())
+        ]
+    );
 }

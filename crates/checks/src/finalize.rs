@@ -11,12 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::kind::{Grading, Kind};
+use crate::reason::Reason;
 use crate::wire::{Severity, Status};
-
-/// Name of the one check whose severity depends on server-side thresholds.
-pub const SSL_CHECK: &str = "ssl-certificate-expiration";
-/// Name of the one check whose failure may be a warning.
-pub const RESPONSE_TIME_CHECK: &str = crate::kind::response_time::NAME;
 
 /// One `ssl.thresholds` entry: a certificate expiring in less than `days` gets `severity`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -29,21 +26,24 @@ pub struct Threshold {
 
 /// Maps an agent's status to `(status, severity)`.
 ///
-/// `thresholds` must be sorted by ascending `days` (config loading does it).
+/// `thresholds` must be sorted by ascending `days` (config loading does it). How a check's
+/// results are graded is one of its [`Traits`](crate::kind::Traits); an unknown name is
+/// graded as usual.
 pub fn finalize(
     check: &str,
     status: Status,
     context: &serde_json::Value,
     thresholds: &[Threshold],
 ) -> (Status, Severity) {
+    let grading = Kind::parse(check).map_or(Grading::Standard, |k| k.traits().grading);
     match status {
         Status::Success => (status, Severity::Ok),
-        Status::Failure if check == RESPONSE_TIME_CHECK && is_warning(context) => {
+        Status::Failure if grading == Grading::OwnSeverity && is_warning(context) => {
             (status, Severity::Warning)
         }
         Status::Failure => (status, Severity::Critical),
         Status::Error => (status, Severity::Unknown),
-        Status::OnCheck if check == SSL_CHECK => ssl_expiry(context, thresholds),
+        Status::OnCheck if grading == Grading::ServerThresholds => ssl_expiry(context, thresholds),
         // Only the SSL check asks the server to finish; anything else is a confused agent.
         Status::OnCheck => (Status::Error, Severity::Unknown),
     }
@@ -52,7 +52,7 @@ pub fn finalize(
 /// A slow response that only crossed the warning threshold (and nothing else went wrong).
 fn is_warning(context: &serde_json::Value) -> bool {
     context.get("severity").and_then(|v| v.as_str()) == Some("warning")
-        && context.get("reason").and_then(|v| v.as_str()) == Some(crate::kind::response_time::SLOW)
+        && context.get("reason").and_then(|v| v.as_str()) == Some(Reason::Slow.as_str())
 }
 
 fn ssl_expiry(context: &serde_json::Value, thresholds: &[Threshold]) -> (Status, Severity) {
@@ -77,6 +77,9 @@ fn ssl_expiry(context: &serde_json::Value, thresholds: &[Threshold]) -> (Status,
 mod tests {
     use super::*;
     use serde_json::json;
+
+    const SSL_CHECK: &str = "ssl-certificate-expiration";
+    const RESPONSE_TIME_CHECK: &str = "response-time";
 
     fn th() -> Vec<Threshold> {
         vec![

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use crate::kind::{Check, ProbeKind, http_to_https};
+use crate::kind::{Check, Kind, ProbeKind, http_to_https};
 use crate::options::RequestOptions;
 use crate::outcome::Outcome;
 use crate::probe::{Answer, Endpoint, Job, Probe, Request, check_request_data};
@@ -29,9 +29,10 @@ pub fn task_group(
     options: Option<&RequestOptions>,
 ) -> String {
     let options = options.map(RequestOptions::to_text);
+    let traits = Kind::parse(check).map(Kind::traits);
     match ProbeKind::of(check) {
         ProbeKind::Http => {
-            let requested = if check == http_to_https::NAME {
+            let requested = if traits.is_some_and(|t| t.plain_http) {
                 http_to_https::plain_http(url)
             } else {
                 url.clone()
@@ -124,7 +125,10 @@ fn evaluate(
             Duration::ZERO,
         ),
     };
-    outcome.into_result(task.id, Some(elapsed.as_secs_f64() * 1000.0))
+    // Excerpts, not bodies: a result must stay small whatever the site sent.
+    outcome
+        .bounded()
+        .into_result(task.id, Some(elapsed.as_secs_f64() * 1000.0))
 }
 
 /// The task's check and probe, or the `error` outcome saying what is wrong with it.

@@ -10,6 +10,7 @@
 //!   [`probe::FetchError`] value;
 //! - [`group`]: runs one request group (one probe, every check of the group evaluated on it);
 //! - [`finalize`](mod@finalize): status + context → severity, run on the server;
+//! - [`reason`]: why a check failed, as a closed set (wire text `tls-expired`, ...);
 //! - [`duration`]: the duration syntax of the config (`"5m"`, `"500ms"`).
 //!
 //! This crate has no database and no web server: the agent links it without either.
@@ -22,10 +23,12 @@ pub mod kind;
 pub mod options;
 pub mod outcome;
 pub mod probe;
+pub mod reason;
 pub mod wire;
 
 pub use finalize::{Threshold, finalize};
 pub use kind::Check;
 pub use options::RequestOptions;
 pub use outcome::Outcome;
+pub use reason::Reason;
 pub use wire::{AgentResult, IpVersion, Method, RequestData, Severity, Status, Task};

@@ -1,5 +1,6 @@
-//! Per-path request options (`timeout`, `follow_redirects`, `max_body_bytes`): what a path may
-//! change about how its probe runs, their limits, and their wire form.
+//! Per-path request options (`timeout`, `follow_redirects`, `max_body_bytes`, and the two
+//! redirect opt-ins `follow_redirects_to_private`, `follow_redirects_with_data`): what a path
+//! may change about how its probe runs, their limits, and their wire form.
 //!
 //! They travel to agents as one optional field of [`Task`](crate::Task), absent when the path
 //! sets none: the tasks of a config without options are exactly what they were before options
@@ -38,6 +39,19 @@ pub struct RequestOptions {
     /// Body bytes read at most; the rest is not downloaded. Default: the agent's (4 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_body_bytes: Option<u64>,
+    /// Follow a redirect to another host whose address is loopback, private, link-local or
+    /// unspecified. Default: such a hop stops the check (`redirect-blocked`), so that a site
+    /// cannot make the agent fetch (and echo into results) what only it can reach.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub follow_redirects_to_private: bool,
+    /// Send the path's request body and extra headers again when a redirect that keeps the
+    /// method (307, 308) goes to another origin. Default: they are dropped there.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub follow_redirects_with_data: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl RequestOptions {
@@ -100,9 +114,22 @@ mod tests {
         let o = RequestOptions {
             timeout_ms: Some(5_000),
             follow_redirects: Some(3),
-            max_body_bytes: None,
+            ..RequestOptions::default()
         };
         assert_eq!(o.to_text(), r#"{"timeout_ms":5000,"follow_redirects":3}"#);
+        let private = RequestOptions {
+            follow_redirects_to_private: true,
+            follow_redirects_with_data: true,
+            ..o
+        };
+        assert_eq!(
+            private.to_text(),
+            r#"{"timeout_ms":5000,"follow_redirects":3,"follow_redirects_to_private":true,"follow_redirects_with_data":true}"#
+        );
+        assert_eq!(
+            RequestOptions::from_text(&private.to_text()).unwrap(),
+            private
+        );
         assert_eq!(RequestOptions::from_text(&o.to_text()).unwrap(), o);
         assert_eq!(RequestOptions::default().to_text(), "{}");
         // Unknown fields from a newer server are ignored, not fatal.
@@ -121,6 +148,7 @@ mod tests {
             timeout_ms: None,
             follow_redirects: Some(3),
             max_body_bytes: Some(10),
+            ..RequestOptions::default()
         };
         assert_eq!(o.for_probe(ProbeKind::Http), Some(o));
         assert_eq!(o.for_probe(ProbeKind::Dns), None);
@@ -140,6 +168,7 @@ mod tests {
             timeout_ms: Some(u64::MAX),
             follow_redirects: Some(1_000),
             max_body_bytes: Some(u64::MAX),
+            ..RequestOptions::default()
         };
         assert_eq!(o.timeout(), Some(MAX_TIMEOUT));
         assert_eq!(o.redirects(), MAX_REDIRECTS);
@@ -148,6 +177,7 @@ mod tests {
             timeout_ms: Some(0),
             follow_redirects: None,
             max_body_bytes: Some(0),
+            ..RequestOptions::default()
         };
         assert_eq!(zero.timeout(), Some(Duration::from_millis(1)));
         assert_eq!((zero.redirects(), zero.max_body_bytes()), (0, Some(1)));

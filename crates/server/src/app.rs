@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use argos_agent::{RunOptions, SourceError, TaskSource};
+use argos_agent::{Lease, RunOptions, SourceError, TaskSource};
+use argos_checks::AgentResult;
 use argos_checks::probe::{Probe, ProbeOptions};
-use argos_checks::{AgentResult, Task};
 use chrono::Utc;
 use tokio::net::TcpListener;
 
@@ -335,7 +335,14 @@ fn embedded_agent(
         max_in_flight: EMBEDDED_AGENT_IN_FLIGHT,
         idle_wait: Duration::from_secs(1),
     };
-    Ok(argos_agent::run(source, Arc::new(probe), opts, stop))
+    let agent = argos_agent::run(source, Arc::new(probe), opts, stop);
+    // A dead agent has already stopped leasing; the server keeps serving pages and remote
+    // agents, and says why loudly.
+    Ok(async move {
+        if let Err(e) = agent.await {
+            tracing::error!(error = %e, "the embedded agent stopped");
+        }
+    })
 }
 
 /// [`TaskSource`] backed directly by the server's state.
@@ -345,11 +352,12 @@ struct LocalSource {
 }
 
 impl TaskSource for LocalSource {
-    async fn lease(&self, max_groups: u32) -> Result<Vec<Task>, SourceError> {
+    async fn lease(&self, max_groups: u32) -> Result<Lease, SourceError> {
         let version = concat!("argos ", env!("CARGO_PKG_VERSION"), " (embedded agent)");
         self.state
             .lease_as(&self.name, Some(version), max_groups)
             .await
+            .map(Lease::from)
             .map_err(|e| SourceError::Unreachable(e.to_string()))
     }
 

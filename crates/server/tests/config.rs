@@ -747,6 +747,8 @@ const EVERY_CHECK: &str = r#"  - domain: "https://example.org"
           - port-open: true
       - path: "/old"
         follow_redirects: 3
+        follow_redirects_to_private: true
+        follow_redirects_with_data: true
         checks:
           - redirects-to: "/new"
   - domain: "tcp://mail.example.org:25"
@@ -768,7 +770,10 @@ fn every_check_and_option_loads() {
         (o.timeout_ms, o.follow_redirects, o.max_body_bytes),
         (Some(5_000), Some(10), Some(512_000))
     );
-    assert_eq!(c.websites[0].paths[1].options.follow_redirects, Some(3));
+    let old = c.websites[0].paths[1].options;
+    assert_eq!(old.follow_redirects, Some(3));
+    assert!(old.follow_redirects_to_private && old.follow_redirects_with_data);
+    assert!(!o.follow_redirects_to_private && !o.follow_redirects_with_data);
     let tcp = &c.websites[1];
     assert_eq!(tcp.domain.as_str(), "tcp://mail.example.org:25");
     assert_eq!(tcp.paths[0].url.as_str(), "tcp://mail.example.org:25/");
@@ -833,6 +838,19 @@ fn new_checks_and_options_report_file_line_and_path() {
             "redirects-to expects an http(s) URL or a path starting with /",
         ),
         (
+            // Starts with a slash, yet joins to no URL: nothing could be compared.
+            site("", "          - redirects-to: \"//bad host/\"\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "redirects-to expects an http(s) URL or a path starting with /",
+        ),
+        (
+            site("", "          - redirects-to: \"//\"\n"),
+            27,
+            "websites[0].paths[0].checks[0]",
+            "redirects-to expects an http(s) URL or a path starting with /",
+        ),
+        (
             site("        timeout: \"2m\"\n", status),
             26,
             "websites[0].paths[0].timeout",
@@ -867,6 +885,27 @@ fn new_checks_and_options_report_file_line_and_path() {
             26,
             "websites[0].paths[0].max_body_bytes",
             "between 1 byte and 64MiB",
+        ),
+        (
+            site("        follow_redirects_to_private: \"yes\"\n", status),
+            26,
+            "websites[0].paths[0].follow_redirects_to_private",
+            "expected true or false",
+        ),
+        (
+            site("        follow_redirects_with_data: 1\n", status),
+            26,
+            "websites[0].paths[0].follow_redirects_with_data",
+            "expected true or false",
+        ),
+        (
+            tcp(
+                "follow_redirects_to_private: true",
+                "          - port-open: true\n",
+            ),
+            25,
+            "websites[0].paths[0].follow_redirects_to_private",
+            "is for http(s) websites",
         ),
         (
             tcp("timeout: \"1s\"", status),

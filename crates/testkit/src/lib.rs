@@ -14,7 +14,7 @@ pub mod postgres;
 mod sites;
 pub mod smtp;
 
-pub use sites::{closed_port, redirects, slow};
+pub use sites::{blackhole, closed_port, redirects, slow};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

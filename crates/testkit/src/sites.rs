@@ -69,3 +69,32 @@ pub fn closed_port() -> SocketAddr {
         .local_addr()
         .expect("a bound listener has an address")
 }
+
+/// A loopback address that never answers a connection attempt: a listener whose accept queue
+/// is full (nothing accepts, and two connections already wait), so the kernel drops further
+/// SYNs and a connect hangs until the caller gives up, as with a blackholed address. Keep the
+/// returned guard alive for as long as the address is used.
+pub async fn blackhole() -> (
+    SocketAddr,
+    Vec<tokio::net::TcpStream>,
+    tokio::net::TcpListener,
+) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("binding 127.0.0.1:0");
+    let listener = socket.listen(0).expect("listening");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    let mut queued = Vec::new();
+    // Fill the accept queue; each connect completes (the kernel answers) until it is full.
+    for _ in 0..4 {
+        let attempt = tokio::net::TcpStream::connect(addr);
+        match tokio::time::timeout(Duration::from_millis(200), attempt).await {
+            Ok(Ok(stream)) => queued.push(stream),
+            _ => break,
+        }
+    }
+    (addr, queued, listener)
+}

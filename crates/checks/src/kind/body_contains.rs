@@ -10,7 +10,7 @@ use crate::probe::Fetched;
 /// The config name.
 pub const NAME: &str = "body-contains";
 
-/// Passes when the body, decoded as UTF-8 (invalid bytes replaced), contains `text`
+/// Passes when the body, decoded from its charset (invalid bytes replaced), contains `text`
 /// (case-sensitive). Expected string: the text itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -43,11 +43,17 @@ impl BodyContains {
     }
 }
 
-/// The reference's empty context, with `body_truncated` when it applies.
+/// The reference's empty context, with `body_truncated` when it applies and the `charset`
+/// the body was decoded from when it is not UTF-8. Every body check (json-* too) says when
+/// the body was cut.
 pub(super) fn body_context(fetched: &Fetched) -> Map<String, serde_json::Value> {
     let mut ctx = Map::new();
     if fetched.body_truncated {
         ctx.insert("body_truncated".to_owned(), true.into());
+    }
+    let charset = fetched.charset();
+    if charset != "UTF-8" {
+        ctx.insert("charset".to_owned(), charset.into());
     }
     ctx
 }
@@ -86,7 +92,7 @@ mod tests {
     #[test]
     fn searches_the_lossy_text() {
         let check = BodyContains::try_from("Welcome".to_owned()).unwrap();
-        let out = check.evaluate(&Fetched::test(200, &[], b"\xff\xfe<h1>Welcome</h1>"));
+        let out = check.evaluate(&Fetched::test(200, &[], b"\xff<h1>Welcome</h1>\xfe"));
         assert_eq!(out.status, Status::Success);
         assert!(out.context.is_empty());
         assert_eq!(

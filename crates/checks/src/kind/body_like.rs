@@ -10,8 +10,8 @@ use crate::probe::Fetched;
 /// The config name.
 pub const NAME: &str = "body-like";
 
-/// Passes when the regex matches somewhere in the body decoded as UTF-8 (invalid bytes
-/// replaced); unanchored, as Python's `re.search`. Expected string: the regex.
+/// Passes when the regex matches somewhere in the body decoded from its charset (invalid
+/// bytes replaced); unanchored, as Python's `re.search`. Expected string: the regex.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct BodyLike {

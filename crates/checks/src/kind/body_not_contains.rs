@@ -11,7 +11,7 @@ use crate::probe::Fetched;
 /// The config name.
 pub const NAME: &str = "body-not-contains";
 
-/// Passes when the body, decoded as UTF-8 (invalid bytes replaced), does not contain `text`
+/// Passes when the body, decoded from its charset (invalid bytes replaced), does not contain `text`
 /// (case-sensitive). Expected string: the text itself.
 ///
 /// Only what was read is searched: when the size cap cut the body, the check passes on the

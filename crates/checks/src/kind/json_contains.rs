@@ -43,7 +43,7 @@ impl JsonContains {
             .iter()
             .find(|p| body.pointer(p).is_none())
             .map(|p| format!("{p:?} is not in the document"));
-        verdict(problem, json_doc::context(self.expected(), body))
+        verdict(problem, json_doc::context(self.expected(), body, fetched))
     }
 }
 

@@ -30,9 +30,14 @@ pub(super) fn body(fetched: &Fetched) -> Result<Value, Outcome> {
     })
 }
 
-/// `{expected, retrieved: body}`.
-pub(super) fn context(expected: String, body: Value) -> Map<String, Value> {
-    super::context(json!({"expected": expected, "retrieved": body}))
+/// `{expected, retrieved: body}`, with `body_truncated: true` when the size cap cut the body
+/// (a cut body can still parse, e.g. when only trailing space was cut: the result says so).
+pub(super) fn context(expected: String, body: Value, fetched: &Fetched) -> Map<String, Value> {
+    let mut ctx = super::context(json!({"expected": expected, "retrieved": body}));
+    if fetched.body_truncated {
+        ctx.insert("body_truncated".to_owned(), true.into());
+    }
+    ctx
 }
 
 /// Strict JSON equality: types must match (`1` is not `true`), numbers compare by value

@@ -50,7 +50,7 @@ impl JsonHas {
                 }
                 Some(_) => None,
             });
-        verdict(problem, json_doc::context(self.expected(), body))
+        verdict(problem, json_doc::context(self.expected(), body, fetched))
     }
 }
 

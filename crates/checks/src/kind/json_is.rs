@@ -37,7 +37,7 @@ impl JsonIs {
         };
         let problem = (!json_doc::same(&body, &self.document))
             .then(|| "the document differs from the expected one".to_owned());
-        verdict(problem, json_doc::context(self.expected(), body))
+        verdict(problem, json_doc::context(self.expected(), body, fetched))
     }
 }
 

@@ -59,7 +59,7 @@ impl JsonLike {
                     json_doc::type_name(other)
                 )),
             });
-        verdict(problem, json_doc::context(self.expected(), body))
+        verdict(problem, json_doc::context(self.expected(), body, fetched))
     }
 }
 

@@ -16,9 +16,12 @@
 //! `expectation` when the answer did not meet the expectation) and a `detail` sentence.
 //!
 //! To add a check type: write `kind/<name>.rs` with a payload type (`TryFrom<String>`,
-//! `From<_> for String`, `evaluate`) and its tests, then add a variant, its name in
-//! [`Check::NAMES`] and one arm to each `match` below; the compiler lists the arms (a check
-//! that is not an HTTP one also goes in [`ProbeKind::of`] and [`Check::evaluate`]).
+//! `From<_> for String`, `expected`, `evaluate`) and its tests, then add a variant to
+//! [`Check`]. Everything else follows from the variant or is an arm the compiler asks for:
+//! the name is the variant's, in kebab-case, for serde and for [`Kind`] alike (there is no
+//! list of names to keep in step); [`Kind::traits`] says in one arm which probe the check
+//! needs, how its failures are graded and how its config value is read; and the dispatching
+//! `match`es below get one arm each.
 
 mod expected;
 mod json_doc;
@@ -51,9 +54,26 @@ use crate::Outcome;
 use crate::probe::{Answer, Fetched};
 use crate::wire::Status;
 
+mod traits;
+pub use traits::{Grading, Traits};
+
 /// A check and its parsed expectation. Serialised as `{"check": name, "expected": string}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Its [`Kind`] (the variant without its payload) is derived from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "check", content = "expected", rename_all = "kebab-case")]
+#[strum_discriminants(
+    name(Kind),
+    derive(
+        Hash,
+        strum::IntoStaticStr,
+        strum::EnumString,
+        strum::VariantArray,
+        strum::VariantNames
+    ),
+    strum(serialize_all = "kebab-case"),
+    doc = "A check type without its expectation: what is known of a task from its check name alone.",
+    allow(missing_docs)
+)]
 #[allow(missing_docs)] // each variant is documented on its payload type
 pub enum Check {
     StatusIs(status_is::StatusIs),
@@ -89,13 +109,10 @@ pub enum ProbeKind {
 
 impl ProbeKind {
     /// The probe a check of this name needs. It only needs the name, so a task whose
-    /// expectation does not parse still lands in the right group (and gets its `error` there).
+    /// expectation does not parse still lands in the right group (and gets its `error`
+    /// there); an unknown name is grouped as HTTP, where it gets its `error` too.
     pub fn of(check: &str) -> ProbeKind {
-        match check {
-            port_open::NAME => ProbeKind::Tcp,
-            dns_resolves::NAME => ProbeKind::Dns,
-            _ => ProbeKind::Http,
-        }
+        Kind::parse(check).map_or(ProbeKind::Http, |k| k.traits().probe)
     }
 }
 
@@ -106,27 +123,8 @@ impl ProbeKind {
 pub struct Invalid(pub String);
 
 impl Check {
-    /// The config names: the reference's, in its order, then ours.
-    pub const NAMES: [&'static str; 18] = [
-        "status-is",
-        "status-in",
-        "http-to-https",
-        "headers-contain",
-        "headers-have",
-        "headers-like",
-        "body-contains",
-        "body-like",
-        "json-contains",
-        "json-has",
-        "json-like",
-        "json-is",
-        "ssl-certificate-expiration",
-        "response-time",
-        "redirects-to",
-        "body-not-contains",
-        "port-open",
-        "dns-resolves",
-    ];
+    /// The config names: the reference's, in its order, then ours (the variants' order).
+    pub const NAMES: &'static [&'static str] = <Kind as strum::VariantNames>::VARIANTS;
 
     /// Parses the stored (or wire) pair: a check name and its expected string.
     ///
@@ -134,9 +132,7 @@ impl Check {
     /// An unknown name (the message lists the valid ones) or an expectation the check cannot use.
     pub fn parse(name: &str, expected: &str) -> Result<Check, Invalid> {
         // Checked first so the message lists the names; serde's would use its own wording.
-        if !Check::NAMES.contains(&name) {
-            return Err(unknown(name));
-        }
+        Kind::parse(name).ok_or_else(|| unknown(name))?;
         serde_json::from_value(json!({"check": name, "expected": expected}))
             .map_err(|e| Invalid(e.to_string()))
     }
@@ -147,39 +143,19 @@ impl Check {
     /// # Errors
     /// An unknown name, a value of the wrong shape, or an expectation the check cannot use.
     pub fn from_config(name: &str, value: &Value) -> Result<Check, Invalid> {
-        if !Check::NAMES.contains(&name) {
-            return Err(unknown(name));
-        }
-        let expected = match name {
-            http_to_https::NAME => http_to_https::normalise(value)?,
-            response_time::NAME => response_time::normalise(value)?,
-            _ => normalise(name, value)?,
-        };
+        let kind = Kind::parse(name).ok_or_else(|| unknown(name))?;
+        let expected = (kind.traits().normalise)(kind, value)?;
         Check::parse(name, &expected)
     }
 
     /// The config name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Check::StatusIs(_) => status_is::NAME,
-            Check::StatusIn(_) => status_in::NAME,
-            Check::HttpToHttps(_) => http_to_https::NAME,
-            Check::HeadersContain(_) => headers_contain::NAME,
-            Check::HeadersHave(_) => headers_have::NAME,
-            Check::HeadersLike(_) => headers_like::NAME,
-            Check::BodyContains(_) => body_contains::NAME,
-            Check::BodyLike(_) => body_like::NAME,
-            Check::JsonContains(_) => json_contains::NAME,
-            Check::JsonHas(_) => json_has::NAME,
-            Check::JsonLike(_) => json_like::NAME,
-            Check::JsonIs(_) => json_is::NAME,
-            Check::SslCertificateExpiration(_) => ssl_certificate_expiration::NAME,
-            Check::ResponseTime(_) => response_time::NAME,
-            Check::RedirectsTo(_) => redirects_to::NAME,
-            Check::BodyNotContains(_) => body_not_contains::NAME,
-            Check::PortOpen(_) => port_open::NAME,
-            Check::DnsResolves(_) => dns_resolves::NAME,
-        }
+        self.kind().name()
+    }
+
+    /// The check type.
+    pub fn kind(&self) -> Kind {
+        Kind::from(self)
     }
 
     /// The canonical expected string, as stored and sent to agents. The Python agent of Argos
@@ -209,15 +185,16 @@ impl Check {
 
     /// The probe this check needs.
     pub fn probe_kind(&self) -> ProbeKind {
-        ProbeKind::of(self.name())
+        self.kind().traits().probe
     }
 
     /// The URL actually requested for a task on `url`: the same URL with scheme `http` for
     /// `http-to-https` (an explicit port is kept, as in the reference), otherwise `url`.
     pub fn request_url(&self, url: &url::Url) -> url::Url {
-        match self {
-            Check::HttpToHttps(_) => http_to_https::plain_http(url),
-            _ => url.clone(),
+        if self.kind().traits().plain_http {
+            http_to_https::plain_http(url)
+        } else {
+            url.clone()
         }
     }
 
@@ -261,11 +238,7 @@ impl Check {
         if outcome.status != Status::Failure || outcome.context.contains_key("reason") {
             return outcome;
         }
-        let reason = match self {
-            Check::StatusIs(_) | Check::StatusIn(_) => "http-status",
-            _ => "expectation",
-        };
-        outcome.with("reason", reason)
+        outcome.with("reason", self.kind().traits().failure.as_str())
     }
 }
 
@@ -288,9 +261,10 @@ fn unknown(name: &str) -> Invalid {
     ))
 }
 
-/// Reference §1.8 for every check but `http-to-https`: the expected value becomes a string.
-/// Unlike the reference, a bool is `true`/`false` (not Python's `True`).
-fn normalise(name: &str, value: &Value) -> Result<String, Invalid> {
+/// Reference §1.8 for most checks: the expected value becomes a string. Unlike the
+/// reference, a bool is `true`/`false` (not Python's `True`).
+fn normalise(kind: Kind, value: &Value) -> Result<String, Invalid> {
+    let name = kind.name();
     match value {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
@@ -464,7 +438,10 @@ mod tests {
         let body = Check::parse("body-contains", "x").unwrap();
         let out = body.evaluate(&Answer::Http(Ok(Fetched::test(200, &[], b""))));
         assert_eq!(out.context["reason"], "expectation");
-        let failed = Answer::Http(Err(FetchError::new("tls-expired", "expired".into())));
+        let failed = Answer::Http(Err(FetchError::new(
+            crate::Reason::TlsExpired,
+            "expired".into(),
+        )));
         let out = body.evaluate(&failed);
         assert_eq!(
             (out.status, &out.context["reason"]),

@@ -30,8 +30,10 @@ impl PortOpen {
 
     /// Judges a connection attempt. Context: `{expected, retrieved: whether it connected,
     /// address}`. With `true`, a failed attempt is the request failure (reason `connect`,
-    /// `timeout` or `dns`); with `false`, a refusal or a timeout passes, but a name that does
-    /// not resolve is still a failure (`dns`): nothing was checked.
+    /// `timeout` or `dns`); with `false`, only a refusal or silence after the name resolved
+    /// passes ([`FetchError::port_closed`]): a name that does not resolve (or not in time),
+    /// no route to the network, or an address of the other family is still the failure it
+    /// is, since nothing was learnt about the port.
     pub fn evaluate(&self, attempt: &Result<Connected, FetchError>) -> Outcome {
         match (attempt, self.open) {
             (Ok(conn), _) => {
@@ -42,7 +44,7 @@ impl PortOpen {
                     (!self.open).then(|| format!("{address} accepts connections, and should not"));
                 verdict(problem, ctx)
             }
-            (Err(e), false) if e.reason != "dns" => {
+            (Err(e), false) if e.port_closed => {
                 let ctx =
                     context(json!({"expected": false, "retrieved": false, "error": e.message}));
                 verdict(None, ctx)
@@ -88,7 +90,16 @@ mod tests {
     }
 
     fn failed(reason: &'static str) -> Result<Connected, FetchError> {
-        Err(FetchError::new(reason, format!("{reason} happened")))
+        let parsed = crate::Reason::parse(reason).unwrap();
+        Err(FetchError::new(parsed, format!("{reason} happened")))
+    }
+
+    /// A refusal or silence after the name resolved.
+    fn closed(reason: &'static str) -> Result<Connected, FetchError> {
+        failed(reason).map_err(|mut e| {
+            e.port_closed = true;
+            e
+        })
     }
 
     #[test]
@@ -117,13 +128,21 @@ mod tests {
     #[test]
     fn closed_wants_no_connection_but_a_name() {
         assert_eq!(
-            check("false").evaluate(&failed("connect")).status,
+            check("false").evaluate(&closed("connect")).status,
             Status::Success
         );
         assert_eq!(
-            check("false").evaluate(&failed("timeout")).status,
+            check("false").evaluate(&closed("timeout")).status,
             Status::Success
         );
+        // A DNS timeout or no route to the network says nothing about the port.
+        for reason in ["timeout", "connect"] {
+            let out = check("false").evaluate(&failed(reason));
+            assert_eq!(
+                (out.status, &out.context["reason"]),
+                (Status::Failure, &json!(reason))
+            );
+        }
         let open = check("false").evaluate(&connected());
         assert_eq!(open.status, Status::Failure);
         assert_eq!(

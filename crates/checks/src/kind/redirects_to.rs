@@ -47,8 +47,17 @@ impl RedirectsTo {
         let Some(location) = location else {
             return Some(format!("the {status} redirect has no Location header"));
         };
-        // The target parsed at config time, so joining it cannot fail; say so if it does.
-        let want = checked.join(&self.target).ok()?;
+        // The parser only takes targets that join; a comparison that cannot be made is still
+        // a failure, never a pass.
+        let want = match checked.join(&self.target) {
+            Ok(want) => want,
+            Err(e) => {
+                return Some(format!(
+                    "the expected target {:?} cannot be compared: with {checked} it makes no URL ({e})",
+                    self.target
+                ));
+            }
+        };
         match checked.join(location) {
             Ok(got) if got == want => None,
             Ok(got) => Some(format!("the redirect goes to {got}, not {want}")),
@@ -64,9 +73,14 @@ impl TryFrom<String> for RedirectsTo {
 
     fn try_from(text: String) -> Result<RedirectsTo, Invalid> {
         let target = text.trim().to_owned();
-        let absolute = url::Url::parse(&target)
+        let absolute = url::Url::parse(&target).is_ok();
+        // Joined as it will be at run time: "//" or "//bad host/" start with a slash and yet
+        // make no URL, and a check that can compare nothing must not load.
+        let base = url::Url::parse("https://example.org/").expect("a valid URL");
+        let joins = base
+            .join(&target)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !(absolute || target.starts_with('/')) {
+        if !((absolute || target.starts_with('/')) && joins) {
             return Err(expected::expects(
                 NAME,
                 "an http(s) URL or a path starting with /",
@@ -104,7 +118,8 @@ mod tests {
     fn targets_are_urls_or_paths() {
         assert_eq!(check(" /new ").expected(), "/new");
         assert_eq!(check("https://a.test/x").expected(), "https://a.test/x");
-        for bad in ["new", "ftp://a.test/", "", "https://"] {
+        // "//" and "//bad host/" start with a slash but join to no URL at all.
+        for bad in ["new", "ftp://a.test/", "", "https://", "//", "//bad host/"] {
             let err = RedirectsTo::try_from(bad.to_owned()).unwrap_err().0;
             assert!(
                 err.starts_with("redirects-to expects an http(s) URL"),
@@ -145,6 +160,24 @@ mod tests {
         assert_eq!(
             detail("/new", answer(302, Some("https://other.test/new"))),
             "the redirect goes to https://other.test/new, not https://example.org/new"
+        );
+    }
+
+    #[test]
+    fn a_target_that_cannot_be_compared_is_a_failure_not_a_pass() {
+        // Such a target no longer parses; one that slipped through (an old stored task) fails.
+        let check = RedirectsTo {
+            target: "//bad host/".to_owned(),
+        };
+        let out = check.evaluate(&answer(301, Some("/anything")));
+        assert_eq!(out.status, Status::Failure, "{:?}", out.context);
+        assert!(
+            out.context["detail"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be compared"),
+            "{:?}",
+            out.context
         );
     }
 

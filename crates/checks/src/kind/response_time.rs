@@ -16,13 +16,11 @@ use super::{Invalid, context, expected};
 use crate::Outcome;
 use crate::duration;
 use crate::probe::{Fetched, millis as millis_of};
+use crate::reason::Reason;
 use crate::wire::Status;
 
 /// The config name.
 pub const NAME: &str = "response-time";
-
-/// The `reason` of a response slower than a threshold.
-pub const SLOW: &str = "slow";
 
 const CONFIG_FORM: &str = r#"a map {warning: <duration>, critical: <duration>} (e.g. {warning: "500ms", critical: "2s"})"#;
 const STORED_FORM: &str = r#"{"critical_ms": <ms>, "warning_ms": <ms>}"#;
@@ -65,7 +63,7 @@ impl ResponseTime {
             (None, None) => return Outcome::new(Status::Success, ctx),
         };
         Outcome::new(Status::Failure, ctx)
-            .with("reason", SLOW)
+            .with("reason", Reason::Slow.as_str())
             .with("severity", severity)
             .with(
                 "detail",

@@ -14,14 +14,6 @@ use chrono::DateTime;
 use super::{Probe, TlsFacts};
 use crate::wire::IpVersion;
 
-/// The reasons (from `classify`) that mean the handshake failed on the certificate itself.
-pub(crate) fn is_certificate_reason(reason: &str) -> bool {
-    matches!(
-        reason,
-        "tls-expired" | "tls-not-yet-valid" | "tls-untrusted" | "tls-hostname"
-    )
-}
-
 /// The leaf certificate's facts, when `resp` came over TLS.
 pub(crate) fn facts(resp: &reqwest::Response) -> Option<TlsFacts> {
     let info = resp.extensions().get::<reqwest::tls::TlsInfo>()?;

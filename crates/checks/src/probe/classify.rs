@@ -11,6 +11,7 @@ use std::io;
 use rustls::{CertificateError, Error as TlsError};
 
 use super::resolve::DnsError;
+use crate::reason::Reason;
 
 /// Deep enough for reqwest → hyper-util → io → rustls with room to spare; guards cycles.
 const MAX_DEPTH: usize = 16;
@@ -34,34 +35,33 @@ fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'stat
     out
 }
 
-/// The reason for a failed request: `timeout`, `dns`, `connect`, `tls-expired`,
-/// `tls-not-yet-valid`, `tls-untrusted`, `tls-hostname`, `tls`, `protocol`, `body` or `other`.
-pub(crate) fn reason(err: &reqwest::Error) -> &'static str {
+/// The reason for a failed request.
+pub(crate) fn reason(err: &reqwest::Error) -> Reason {
     let causes = chain(err);
     // TLS first: a failed handshake is also a "connect" error, and may carry a timeout.
     if let Some(tls) = causes.iter().find_map(|e| e.downcast_ref::<TlsError>()) {
         return tls_reason(tls);
     }
     if err.is_timeout() || causes.iter().any(|e| is_timeout(*e)) {
-        return "timeout";
+        return Reason::Timeout;
     }
     if causes.iter().any(|e| e.is::<DnsError>()) {
-        return "dns";
+        return Reason::Dns;
     }
     if causes
         .iter()
         .filter_map(|e| e.downcast_ref::<hyper::Error>())
         .any(is_protocol)
     {
-        return "protocol";
+        return Reason::Protocol;
     }
     if err.is_connect() {
-        return "connect";
+        return Reason::Connect;
     }
     if err.is_body() || err.is_decode() {
-        return "body";
+        return Reason::Body;
     }
-    "other"
+    Reason::Other
 }
 
 fn is_timeout(e: &(dyn StdError + 'static)) -> bool {
@@ -76,42 +76,27 @@ fn is_protocol(e: &hyper::Error) -> bool {
     e.is_parse() || e.is_incomplete_message()
 }
 
-fn tls_reason(err: &TlsError) -> &'static str {
+fn tls_reason(err: &TlsError) -> Reason {
     match err {
         TlsError::InvalidCertificate(cert) => certificate_reason(cert),
-        _ => "tls",
+        _ => Reason::Tls,
     }
 }
 
-fn certificate_reason(err: &CertificateError) -> &'static str {
+fn certificate_reason(err: &CertificateError) -> Reason {
     use CertificateError as C;
     match err {
-        C::Expired | C::ExpiredContext { .. } => "tls-expired",
-        C::NotValidYet | C::NotValidYetContext { .. } => "tls-not-yet-valid",
-        C::NotValidForName | C::NotValidForNameContext { .. } => "tls-hostname",
+        C::Expired | C::ExpiredContext { .. } => Reason::TlsExpired,
+        C::NotValidYet | C::NotValidYetContext { .. } => Reason::TlsNotYetValid,
+        C::NotValidForName | C::NotValidForNameContext { .. } => Reason::TlsHostname,
         C::UnknownIssuer
         | C::BadSignature
         | C::BadEncoding
         | C::Revoked
         | C::UnhandledCriticalExtension
         | C::InvalidPurpose
-        | C::InvalidPurposeContext { .. } => "tls-untrusted",
-        _ => "tls",
-    }
-}
-
-/// `error_type` for the context: the innermost known kind, in the reference's spirit of
-/// naming the exception class.
-pub(crate) fn error_type(reason: &str) -> &'static str {
-    match reason {
-        "timeout" => "Timeout",
-        "dns" => "DnsError",
-        "connect" => "ConnectError",
-        "protocol" => "ProtocolError",
-        "body" => "BodyError",
-        "too-many-redirects" | "redirect-loop" | "bad-redirect" => "RedirectError",
-        r if r.starts_with("tls") => "TlsError",
-        _ => "RequestError",
+        | C::InvalidPurposeContext { .. } => Reason::TlsUntrusted,
+        _ => Reason::Tls,
     }
 }
 
@@ -134,11 +119,20 @@ mod tests {
     #[test]
     fn certificate_errors_map_to_precise_reasons() {
         let reason = |e| tls_reason(&TlsError::InvalidCertificate(e));
-        assert_eq!(reason(CertificateError::Expired), "tls-expired");
-        assert_eq!(reason(CertificateError::NotValidYet), "tls-not-yet-valid");
-        assert_eq!(reason(CertificateError::UnknownIssuer), "tls-untrusted");
-        assert_eq!(reason(CertificateError::NotValidForName), "tls-hostname");
-        assert_eq!(tls_reason(&TlsError::HandshakeNotComplete), "tls");
+        assert_eq!(reason(CertificateError::Expired), Reason::TlsExpired);
+        assert_eq!(
+            reason(CertificateError::NotValidYet),
+            Reason::TlsNotYetValid
+        );
+        assert_eq!(
+            reason(CertificateError::UnknownIssuer),
+            Reason::TlsUntrusted
+        );
+        assert_eq!(
+            reason(CertificateError::NotValidForName),
+            Reason::TlsHostname
+        );
+        assert_eq!(tls_reason(&TlsError::HandshakeNotComplete), Reason::Tls);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::resolve::lookup;
 use super::tcp::Endpoint;
 use super::timing::Timings;
 use super::{FetchError, Probe};
+use crate::reason::Reason;
 use crate::wire::IpVersion;
 
 /// What a name resolved to.
@@ -35,9 +36,9 @@ impl Probe {
         let found = tokio::time::timeout(deadline, lookup(&endpoint.host, endpoint.ip_version));
         let result = match found.await {
             Ok(Ok(addrs)) => Ok(addrs.into_iter().map(|a| a.ip()).collect()),
-            Ok(Err(e)) => Err(FetchError::new("dns", e.to_string())),
+            Ok(Err(e)) => Err(FetchError::new(Reason::Dns, e.to_string())),
             Err(_) => Err(FetchError::new(
-                "timeout",
+                Reason::Timeout,
                 format!("{} did not resolve within {deadline:?}", endpoint.host),
             )),
         };

@@ -17,7 +17,8 @@ pub struct Fetched {
     pub url: url::Url,
     /// The status code (of the last answer, when redirects were followed).
     pub status: u16,
-    /// Headers in the order received; names lower-cased.
+    /// Headers in the order received, as the site sent them (`Content-Encoding` and
+    /// `Content-Length` of a compressed body included); names lower-cased.
     pub headers: Vec<(String, String)>,
     /// The body (decompressed), at most `max_body_bytes`.
     pub body: Vec<u8>,
@@ -107,9 +108,20 @@ impl Fetched {
             .collect()
     }
 
-    /// The body as text, invalid UTF-8 replaced.
+    /// The body as text, decoded from its charset (see [`Fetched::charset`]), invalid bytes
+    /// replaced.
     pub fn text(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.body)
+        self.encoding().decode(&self.body).0
+    }
+
+    /// The body's charset, by the rules of module `charset`: a BOM, the `Content-Type`
+    /// charset, an HTML `<meta charset>`, else UTF-8 (the encoding's WHATWG name).
+    pub fn charset(&self) -> &'static str {
+        self.encoding().name()
+    }
+
+    fn encoding(&self) -> &'static encoding_rs::Encoding {
+        super::charset::of(self.header("content-type").as_deref(), &self.body)
     }
 
     /// A response built by hand, for unit tests of checks.

@@ -2,16 +2,20 @@
 //! them), its body read up to the cap, all under one deadline.
 //!
 //! Redirects are followed the way browsers do: 303 (and 301/302 after a POST) continue with a
-//! GET without body, 307/308 repeat the request. The path's extra headers (which may hold
-//! credentials) are only sent again to the same origin. A target already visited is a
-//! `redirect-loop`; more hops than allowed is `too-many-redirects`.
+//! GET without body, 307/308 repeat the request. The path's request body and extra headers
+//! (which may hold credentials) are only sent again to the same origin, unless the path sets
+//! `follow_redirects_with_data`. A hop to another host on an internal address is
+//! `redirect-blocked` unless the path sets `follow_redirects_to_private` (module `guard`). A
+//! target already visited is a `redirect-loop`; more hops than allowed is
+//! `too-many-redirects`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::fetched::Redirect;
 use super::timing::{self, Phases};
-use super::{FetchError, Fetched, Probe, Request, certificate, request};
+use super::{FetchError, Fetched, Probe, Request, body, certificate, guard, request};
+use crate::reason::Reason;
 use crate::wire::{Method, RequestData};
 
 /// Redirect statuses that are followed (300 and 304 are not redirects to follow).
@@ -24,6 +28,8 @@ struct Hop<'a> {
     data: Option<&'a RequestData>,
     /// Whether the path's extra headers are still sent (same origin as the URL checked).
     headers: bool,
+    /// Whether the hop's addresses must not be internal (another host, not opted in).
+    guarded: bool,
 }
 
 /// The limits of one fetch, from the path's options or the probe's defaults.
@@ -57,7 +63,7 @@ impl Probe {
             .await
             .unwrap_or_else(|_| {
                 let message = format!("no complete response within {:?}", limits.deadline);
-                Err(FetchError::new("timeout", message))
+                Err(FetchError::new(Reason::Timeout, message))
             });
         let elapsed = started.elapsed();
         match outcome {
@@ -90,13 +96,20 @@ impl Probe {
             method: req.method,
             data: req.request_data.as_ref(),
             headers: true,
+            guarded: false,
         };
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut tls = None;
         loop {
             let remaining = limits.deadline.saturating_sub(started.elapsed());
             at.clone_from(&hop.url);
+            if hop.guarded {
+                guard::check_hop(&hop.url, req.ip_version).await?;
+            }
             let resp = self.send(req, &hop, remaining).await?;
+            if hop.guarded {
+                guard::check_peer(&resp, &hop.url)?;
+            }
             if redirects.is_empty() {
                 phases.first_byte(started.elapsed());
                 tls = certificate::facts(&resp);
@@ -107,7 +120,7 @@ impl Probe {
                 fetched.redirects = redirects;
                 return Ok(fetched);
             };
-            hop = hop.after(&redirect, &req.url);
+            hop = hop.after(&redirect, req);
             redirects.push(redirect);
         }
     }
@@ -120,7 +133,7 @@ impl Probe {
     ) -> Result<reqwest::Response, FetchError> {
         // Method::as_str() is always a valid token.
         let method = reqwest::Method::from_bytes(hop.method.as_str().as_bytes())
-            .map_err(|e| FetchError::new("other", e.to_string()))?;
+            .map_err(|e| FetchError::new(Reason::Other, e.to_string()))?;
         let mut builder = self
             .client(req.ip_version, true)
             .request(method, hop.url.clone())
@@ -134,8 +147,8 @@ impl Probe {
                     ..data.clone()
                 }
             };
-            builder =
-                request::with_data(builder, &data).map_err(|m| FetchError::new("other", m))?;
+            builder = request::with_data(builder, &data)
+                .map_err(|m| FetchError::new(Reason::Other, m))?;
         }
         builder
             .send()
@@ -145,15 +158,24 @@ impl Probe {
 }
 
 impl<'a> Hop<'a> {
-    /// The request that follows `redirect`.
-    fn after(&self, redirect: &Redirect, checked: &url::Url) -> Hop<'a> {
+    /// The request that follows `redirect`, for the check of `req`.
+    fn after(&self, redirect: &Redirect, req: &Request) -> Hop<'a> {
         let to_get = redirect.status == 303
             || (matches!(redirect.status, 301 | 302) && self.method == Method::Post);
+        let options = &req.options;
+        let keeps_data =
+            redirect.to.origin() == req.url.origin() || options.follow_redirects_with_data;
         Hop {
             url: redirect.to.clone(),
             method: if to_get { Method::Get } else { self.method },
-            data: if to_get { None } else { self.data },
-            headers: self.headers && redirect.to.origin() == checked.origin(),
+            data: if to_get || !keeps_data {
+                None
+            } else {
+                self.data
+            },
+            headers: self.headers && keeps_data,
+            guarded: !options.follow_redirects_to_private
+                && redirect.to.host_str() != req.url.host_str(),
         }
     }
 }
@@ -179,16 +201,16 @@ fn next_hop(
         Ok(to) if matches!(to.scheme(), "http" | "https") => to,
         _ => {
             let message = format!("{url} redirects to {location:?}, which is not an http(s) URL");
-            return Err(FetchError::new("bad-redirect", message));
+            return Err(FetchError::new(Reason::BadRedirect, message));
         }
     };
     if to == req.url || done.iter().any(|r| r.to == to) {
         let message = format!("redirect loop: {url} sends back to {to}");
-        return Err(FetchError::new("redirect-loop", message));
+        return Err(FetchError::new(Reason::RedirectLoop, message));
     }
     if done.len() >= hops as usize {
         let message = format!("more than {hops} redirects (the last one to {to})");
-        return Err(FetchError::new("too-many-redirects", message));
+        return Err(FetchError::new(Reason::TooManyRedirects, message));
     }
     Ok(Some(Redirect {
         url: url.clone(),
@@ -198,7 +220,8 @@ fn next_hop(
     }))
 }
 
-/// Reads status, headers and the body (at most `max_body` bytes) of `resp`.
+/// Reads status, headers (as the site sent them) and the body (at most `max_body` bytes,
+/// inflated) of `resp`.
 async fn read(
     mut resp: reqwest::Response,
     url: url::Url,
@@ -213,23 +236,15 @@ async fn read(
             (n.as_str().to_owned(), value)
         })
         .collect();
-    let mut body = Vec::new();
-    let mut body_truncated = false;
-    while let Some(chunk) = resp.chunk().await.map_err(|e| body_error(&e))? {
-        let room = max_body - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            body_truncated = true;
-            break; // dropping `resp` closes the connection
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let encoding = resp.headers().get(reqwest::header::CONTENT_ENCODING);
+    let gzip = body::is_gzip(encoding.and_then(|v| v.to_str().ok()));
+    let body = body::read(&mut resp, max_body, gzip).await?;
     Ok(Fetched {
         url,
         status,
         headers,
-        body,
-        body_truncated,
+        body: body.bytes,
+        body_truncated: body.truncated,
         elapsed: Duration::ZERO, // set by `fetch`, which knows when the chain started
         tls: None,
         redirects: Vec::new(),
@@ -238,10 +253,10 @@ async fn read(
 }
 
 /// A failure while reading the body is a `body` failure, unless it is the deadline.
-fn body_error(err: &reqwest::Error) -> FetchError {
+pub(super) fn body_error(err: &reqwest::Error) -> FetchError {
     let mut fe = FetchError::from_reqwest(err);
-    if !matches!(fe.reason, "timeout" | "protocol") {
-        fe.reason = "body";
+    if !matches!(fe.reason, Reason::Timeout | Reason::Protocol) {
+        fe.reason = Reason::Body;
     }
     fe
 }

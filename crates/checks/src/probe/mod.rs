@@ -12,16 +12,20 @@
 //!   stops on loops;
 //! - no idle connection is kept (`pool_max_idle_per_host(0)`), so every check really measures
 //!   connect and TLS (see `timing` for the phases);
-//! - the body is streamed and cut at `max_body_bytes`, and one deadline covers the whole
-//!   probe, so a hostile or broken site costs bounded memory and time;
+//! - the body is streamed and cut at `max_body_bytes` (inflated size, for gzip, which the
+//!   probe inflates itself so the headers stay as sent: module `body`), and one deadline
+//!   covers the whole probe, so a hostile or broken site costs bounded memory and time;
 //! - trust: the system store plus extra roots (module `trust`). When a handshake fails on the
 //!   certificate, a second client that verifies nothing reads its `notAfter`, so every HTTPS
 //!   result carries the days to expiry (module `certificate`).
 
+mod body;
 mod certificate;
+mod charset;
 mod classify;
 mod dns;
 mod fetched;
+mod guard;
 mod http;
 mod request;
 pub mod resolve;
@@ -42,6 +46,7 @@ pub use timing::Timings;
 pub(crate) use timing::millis;
 
 use crate::Outcome;
+use crate::reason::Reason;
 use crate::wire::IpVersion;
 
 /// How long one probe may take, body included (a path's `timeout` overrides it).
@@ -91,40 +96,45 @@ pub enum ProbeError {
 /// Why a probe got nothing to check (no complete response, no connection, no address).
 #[derive(Debug, Clone)]
 pub struct FetchError {
-    /// `timeout`, `dns`, `connect`, `tls-expired`, `tls-not-yet-valid`, `tls-untrusted`,
-    /// `tls-hostname`, `tls`, `protocol`, `body`, `too-many-redirects`, `redirect-loop`,
-    /// `bad-redirect` or `other`.
-    pub reason: &'static str,
+    /// Why, for machines (a probe's reasons: never `http-status`, `slow` or `expectation`).
+    pub reason: Reason,
     /// What happened, in words.
     pub message: String,
     /// The phases measured before giving up; `total` is the time spent.
     pub timings: Timings,
     /// The certificate presented, when the handshake failed because of it.
     pub certificate: Option<TlsFacts>,
+    /// For a TCP connect: the name resolved and every address refused the connection or never
+    /// answered, so the port is known to be closed (what `port-open: false` wants). A DNS
+    /// failure or timeout, no route to the network, or an address of the wrong family says
+    /// nothing about the port.
+    pub port_closed: bool,
 }
 
 impl FetchError {
     /// The failure every check of the request group reports (status `failure`).
     pub fn to_outcome(&self) -> Outcome {
-        Outcome::request_failed(self.error_type(), self.reason, self.message.clone())
+        Outcome::request_failed(self.reason, self.message.clone())
     }
 
     /// A short type name for the context (`Timeout`, `TlsError`, ...), from the reason.
     pub fn error_type(&self) -> &'static str {
-        classify::error_type(self.reason)
+        self.reason.error_type()
     }
 
     /// Whether the handshake failed on the certificate itself (expired, untrusted, ...).
     pub fn is_certificate(&self) -> bool {
-        certificate::is_certificate_reason(self.reason)
+        self.reason.is_certificate()
     }
 
-    pub(crate) fn new(reason: &'static str, message: String) -> FetchError {
+    /// A failure for `reason`, with no timings or certificate yet.
+    pub fn new(reason: Reason, message: String) -> FetchError {
         FetchError {
             reason,
             message,
             timings: Timings::default(),
             certificate: None,
+            port_closed: false,
         }
     }
 
@@ -192,6 +202,16 @@ impl Answer {
     }
 }
 
+/// `Accept-Encoding: gzip`, as browsers (and the reference's agent) send it.
+fn accept_gzip() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_ENCODING,
+        reqwest::header::HeaderValue::from_static("gzip"),
+    );
+    headers
+}
+
 /// The clients used to run checks. Build once and share (it is cheap to borrow).
 #[derive(Debug, Clone)]
 pub struct Probe {
@@ -219,6 +239,9 @@ impl Probe {
             reqwest::Client::builder()
                 .user_agent(opts.user_agent.clone())
                 .redirect(reqwest::redirect::Policy::none())
+                // Inflated by `body`, so that the headers stay as the site sent them.
+                .no_gzip()
+                .default_headers(accept_gzip())
                 .tls_info(true)
                 .tls_certs_merge(roots.clone())
                 .tls_danger_accept_invalid_certs(!verify)

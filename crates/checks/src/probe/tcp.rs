@@ -11,6 +11,7 @@ use super::resolve::lookup;
 use super::timing::Timings;
 use super::{FetchError, Probe};
 use crate::options::RequestOptions;
+use crate::reason::Reason;
 use crate::wire::IpVersion;
 
 /// Where a TCP or DNS probe goes.
@@ -83,18 +84,29 @@ impl Probe {
     pub async fn connect(&self, endpoint: &Endpoint) -> Result<Connected, FetchError> {
         let deadline = self.deadline(&endpoint.options);
         let started = Instant::now();
-        let mut timings = Timings::default();
-        let attempt = tokio::time::timeout(deadline, open(endpoint, &mut timings));
+        let mut progress = Progress {
+            timings: Timings::default(),
+            resolved: false,
+            all_closed: true,
+        };
+        let attempt = tokio::time::timeout(deadline, open(endpoint, &mut progress));
         let result = match attempt.await {
             Ok(result) => result,
-            Err(_) => Err(FetchError::new(
-                "timeout",
-                format!(
-                    "no connection to {} within {deadline:?}",
-                    endpoint.authority()
-                ),
-            )),
+            Err(_) => {
+                let mut e = FetchError::new(
+                    Reason::Timeout,
+                    format!(
+                        "no connection to {} within {deadline:?}",
+                        endpoint.authority()
+                    ),
+                );
+                // Silence after the name resolved is a closed (filtered) port; a timeout
+                // while resolving says nothing about it.
+                e.port_closed = progress.resolved && progress.all_closed;
+                Err(e)
+            }
         };
+        let mut timings = progress.timings;
         timings.total = started.elapsed();
         result
             .map(|address| Connected { address, timings })
@@ -105,45 +117,71 @@ impl Probe {
     }
 }
 
-async fn open(endpoint: &Endpoint, timings: &mut Timings) -> Result<SocketAddr, FetchError> {
+/// How far a connect went, kept outside its future so that a timeout can tell.
+struct Progress {
+    timings: Timings,
+    /// The addresses are known (resolved, or an IP address of the task's family).
+    resolved: bool,
+    /// Every address tried so far refused or did not answer.
+    all_closed: bool,
+}
+
+async fn open(endpoint: &Endpoint, progress: &mut Progress) -> Result<SocketAddr, FetchError> {
     let addresses = match endpoint.host.parse::<IpAddr>() {
         Ok(ip) if family_of(ip) == endpoint.ip_version => vec![SocketAddr::new(ip, endpoint.port)],
         Ok(ip) => {
             let message = format!("{ip} is not an IPv{} address", endpoint.ip_version.as_str());
-            return Err(FetchError::new("connect", message));
+            return Err(FetchError::new(Reason::Connect, message));
         }
         Err(_) => {
             let started = Instant::now();
             let found = lookup(&endpoint.host, endpoint.ip_version).await;
-            timings.dns = Some(started.elapsed());
-            let found = found.map_err(|e| FetchError::new("dns", e.to_string()))?;
+            progress.timings.dns = Some(started.elapsed());
+            let found = found.map_err(|e| FetchError::new(Reason::Dns, e.to_string()))?;
             found
                 .into_iter()
                 .map(|a| SocketAddr::new(a.ip(), endpoint.port))
                 .collect()
         }
     };
+    progress.resolved = !addresses.is_empty();
     let started = Instant::now();
     let mut last = None;
     for address in addresses {
         match tokio::net::TcpStream::connect(address).await {
             Ok(_stream) => {
-                timings.connect = Some(started.elapsed());
+                progress.timings.connect = Some(started.elapsed());
                 return Ok(address);
             }
-            Err(e) => last = Some(connect_error(address, &e)),
+            Err(e) => {
+                let error = connect_error(address, &e);
+                progress.all_closed &= error.port_closed;
+                last = Some(error);
+            }
         }
     }
-    Err(last.unwrap_or_else(|| FetchError::new("connect", "no address to connect to".into())))
+    let mut error =
+        last.unwrap_or_else(|| FetchError::new(Reason::Connect, "no address to connect to".into()));
+    error.port_closed = progress.resolved && progress.all_closed;
+    Err(error)
 }
 
 fn connect_error(address: SocketAddr, err: &std::io::Error) -> FetchError {
-    let reason = if err.kind() == std::io::ErrorKind::TimedOut {
-        "timeout"
+    use std::io::ErrorKind;
+    let reason = if err.kind() == ErrorKind::TimedOut {
+        Reason::Timeout
     } else {
-        "connect"
+        Reason::Connect
     };
-    FetchError::new(reason, format!("cannot connect to {address}: {err}"))
+    let mut error = FetchError::new(reason, format!("cannot connect to {address}: {err}"));
+    // Refused: the host answered that nothing listens. Timed out: the host (or a firewall on
+    // the way) stayed silent. Anything else (no route, address unavailable) is about the
+    // network, not the port.
+    error.port_closed = matches!(
+        err.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::TimedOut
+    );
+    error
 }
 
 fn family_of(ip: IpAddr) -> IpVersion {

@@ -242,6 +242,21 @@ async fn http_to_https_follows_the_location() {
     assert_eq!(r.context["location"], "https://localhost/secure");
     assert_eq!(r.context["retrieved"], 301);
 
+    // Another host is fine by default (http://example.org → https://www.example.org), not
+    // with same_host.
+    let to_www = spawn_http(redirector("https://www.example.org/".to_owned())).await;
+    let url = format!("https://localhost:{}/", to_www.port());
+    let mut t = task(1, &url, "http-to-https", r#"{"range": [300, 400]}"#);
+    let r = run_one(&probe, t.clone()).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+    t.expected = r#"{"range": [300, 400], "same_host": true}"#.to_owned();
+    let r = run_one(&probe, t).await;
+    assert_eq!(r.status, Status::Failure, "{:?}", r.context);
+    assert_eq!(
+        r.context["detail"],
+        "the redirect goes to another host (www.example.org), not localhost"
+    );
+
     let to_http = spawn_http(redirector("http://localhost/elsewhere".to_owned())).await;
     let url = format!("https://localhost:{}/", to_http.port());
     let r = run_one(

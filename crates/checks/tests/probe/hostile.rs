@@ -175,3 +175,124 @@ async fn a_body_that_stalls_times_out() {
     );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// Serves `body` with `content_type` on every path.
+async fn serve(content_type: &'static str, body: Vec<u8>) -> std::net::SocketAddr {
+    let router = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, content_type)], body) }
+    });
+    spawn_http(router).await
+}
+
+#[tokio::test]
+async fn a_large_json_body_is_not_copied_into_the_result() {
+    // 4 MiB of JSON: a result carries an excerpt, never the document.
+    let items: Vec<String> = (0..100_000)
+        .map(|i| format!("item number {i:>30}"))
+        .collect();
+    let body = serde_json::to_vec(&items).unwrap();
+    assert!(body.len() > 4_000_000);
+    let addr = serve("application/json", body).await;
+    let opts = ProbeOptions {
+        max_body_bytes: 8 * 1024 * 1024,
+        ..ProbeOptions::default()
+    };
+    let probe = Probe::new(opts).unwrap();
+    let url = format!("http://{addr}/");
+    let tasks = [
+        task(
+            1,
+            &url,
+            "json-has",
+            r#"{"/0": "item number                              0"}"#,
+        ),
+        task(2, &url, "json-is", "[]"),
+        task(3, &url, "json-contains", r#"["/99999"]"#),
+        task(4, &url, "json-like", r#"{"/1": "^item"}"#),
+    ];
+    let results = argos_checks::group::run_group(&probe, &tasks).await;
+    let statuses: Vec<Status> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Success,
+            Status::Failure,
+            Status::Success,
+            Status::Success
+        ]
+    );
+    for r in &results {
+        let size = serde_json::to_vec(r).unwrap().len();
+        assert!(size < 32 * 1024, "task {}: {size} bytes", r.task_id);
+        assert_eq!(r.context["truncated"], serde_json::json!(["retrieved"]));
+        let excerpt = r.context["retrieved"].as_str().unwrap();
+        assert!(excerpt.starts_with("[\"item number"), "{excerpt}");
+        assert!(excerpt.ends_with('…'));
+    }
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_an_error_not_a_crash() {
+    // Far beyond serde_json's recursion limit (128).
+    let depth = 200_000;
+    let mut body = vec![b'['; depth];
+    body.extend(std::iter::repeat_n(b']', depth));
+    let addr = serve("application/json", body).await;
+    let url = format!("http://{addr}/");
+    let tasks = [
+        task(1, &url, "json-contains", r#"["/0"]"#),
+        task(2, &url, "json-is", "[]"),
+        task(3, &url, "status-is", "200"),
+    ];
+    let results = argos_checks::group::run_group(&probe(&[]), &tasks).await;
+    for r in &results[..2] {
+        assert_eq!(r.status, Status::Error, "{:?}", r.context);
+        assert_eq!(r.context["error_type"], "InvalidJson");
+        let message = r.context["error_message"].as_str().unwrap();
+        assert!(message.contains("recursion limit"), "{message}");
+    }
+    assert_eq!(
+        results[2].status,
+        Status::Success,
+        "other checks unaffected"
+    );
+}
+
+#[tokio::test]
+async fn an_address_that_never_answers_costs_the_deadline_and_no_more() {
+    let (addr, _queued, _listener) = argos_testkit::blackhole().await;
+    let mut tasks = vec![
+        task(1, &format!("http://{addr}/"), "status-is", "200"),
+        task(2, &format!("tcp://{addr}"), "port-open", "true"),
+        task(3, &format!("tcp://{addr}"), "port-open", "false"),
+    ];
+    for t in &mut tasks {
+        t.request_options = Some(argos_checks::RequestOptions {
+            timeout_ms: Some(500),
+            ..argos_checks::RequestOptions::default()
+        });
+    }
+    let started = Instant::now();
+    let results = argos_checks::group::run_group(&probe(&[]), &tasks).await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        (results[0].status, reason(&results[0])),
+        (Status::Failure, "timeout"),
+        "{:?}",
+        results[0].context
+    );
+    assert_eq!(
+        (results[1].status, reason(&results[1])),
+        (Status::Failure, "timeout"),
+        "{:?}",
+        results[1].context
+    );
+    // Silence after the address was known: the port is not open, as port-open: false wants.
+    assert_eq!(
+        results[2].status,
+        Status::Success,
+        "{:?}",
+        results[2].context
+    );
+}

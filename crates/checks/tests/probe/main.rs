@@ -2,6 +2,7 @@
 //! one module per concern.
 
 mod checks;
+mod encoding;
 mod family;
 mod hostile;
 mod network;

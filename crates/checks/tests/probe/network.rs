@@ -160,3 +160,38 @@ async fn one_group_runs_each_kind_of_probe_once() {
     );
     assert_eq!(hits.count(), 1, "one HTTP request for the two HTTP checks");
 }
+
+#[tokio::test]
+async fn port_open_false_passes_only_on_a_refusal_or_silence_after_the_name_resolved() {
+    let closed = closed_port();
+    let probe = probe(&[]);
+    // Refused: the port is closed, as wanted.
+    let r = run_one(
+        &probe,
+        task(1, &format!("tcp://{closed}"), "port-open", "false"),
+    )
+    .await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+    // An IPv4 address on an IPv6 task: nothing was tried, so nothing is known of the port.
+    let mut v6 = task(2, &format!("tcp://{closed}"), "port-open", "false");
+    v6.ip_version = argos_checks::IpVersion::V6;
+    let r = run_one(&probe, v6).await;
+    assert_eq!(
+        (r.status, reason(&r)),
+        (Status::Failure, "connect"),
+        "{:?}",
+        r.context
+    );
+    // A name that does not resolve tells nothing about the port either.
+    let r = run_one(
+        &probe,
+        task(3, "tcp://argos-test.invalid:5432", "port-open", "false"),
+    )
+    .await;
+    assert_eq!(
+        (r.status, reason(&r)),
+        (Status::Failure, "dns"),
+        "{:?}",
+        r.context
+    );
+}

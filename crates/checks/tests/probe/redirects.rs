@@ -144,3 +144,122 @@ async fn http_to_https_judges_the_first_answer_when_following() {
     assert_eq!(r.status, Status::Success, "{:?}", r.context);
     assert_eq!(r.context["redirects"][0]["location"], url);
 }
+
+/// Answers every request with `status` and `Location: <to>`.
+fn redirect_to(status: StatusCode, to: String) -> Router {
+    Router::new().fallback(move || {
+        let to = to.clone();
+        async move { (status, [(header::LOCATION, to)]) }
+    })
+}
+
+fn follow_with(hops: u32, to_private: bool, with_data: bool) -> Option<RequestOptions> {
+    Some(RequestOptions {
+        follow_redirects: Some(hops),
+        follow_redirects_to_private: to_private,
+        follow_redirects_with_data: with_data,
+        ..RequestOptions::default()
+    })
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_on_a_private_address_is_blocked_unless_allowed() {
+    let target = spawn_http(site(Hits::default())).await;
+    let probe = probe(&[]);
+    // "localhost" resolves to loopback; so does the IPv4-mapped form of 127.0.0.1.
+    for to in [
+        format!("http://localhost:{}/", target.port()),
+        format!("http://[::ffff:127.0.0.1]:{}/", target.port()),
+        format!("http://0.0.0.0:{}/", target.port()),
+    ] {
+        let start = spawn_http(redirect_to(StatusCode::FOUND, to.clone())).await;
+        let url = format!("http://127.0.0.1:{}/", start.port());
+        let mut t = task(1, &url, "status-is", "200");
+        t.request_options = follow(3);
+        let r = run_one(&probe, t.clone()).await;
+        assert_eq!(
+            (r.status, reason(&r)),
+            (Status::Failure, "redirect-blocked"),
+            "{to}: {:?}",
+            r.context
+        );
+        assert_eq!(r.context["error_type"], "RedirectError");
+        // The path opts in: followed (an IPv4 task can only follow the IPv4 form, though).
+        t.request_options = follow_with(3, true, false);
+        let r = run_one(&probe, t).await;
+        assert_ne!(
+            reason_of(&r),
+            Some("redirect-blocked"),
+            "{to}: {:?}",
+            r.context
+        );
+        if to.contains("localhost") {
+            assert_eq!(r.status, Status::Success, "{to}: {:?}", r.context);
+        }
+    }
+}
+
+fn reason_of(r: &argos_checks::AgentResult) -> Option<&str> {
+    r.context.get("reason").and_then(|v| v.as_str())
+}
+
+#[tokio::test]
+async fn a_redirect_on_the_same_host_is_followed() {
+    // Another port of the host checked (http → https on an intranet, say) is not blocked.
+    let target = spawn_http(site(Hits::default())).await;
+    let start = spawn_http(redirect_to(
+        StatusCode::FOUND,
+        format!("http://127.0.0.1:{}/", target.port()),
+    ))
+    .await;
+    let mut t = task(
+        1,
+        &format!("http://127.0.0.1:{}/", start.port()),
+        "status-is",
+        "200",
+    );
+    t.request_options = follow(3);
+    let r = run_one(&probe(&[]), t).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+}
+
+#[tokio::test]
+async fn a_cross_origin_307_drops_the_body_and_headers_unless_allowed() {
+    let echo = spawn_http(site(Hits::default())).await;
+    let start = spawn_http(redirect_to(
+        StatusCode::TEMPORARY_REDIRECT,
+        format!("http://127.0.0.1:{}/echo", echo.port()),
+    ))
+    .await;
+    let data = argos_checks::RequestData {
+        data: serde_json::json!("secret form"),
+        json: false,
+        headers: Some([("X-Token".to_owned(), "s3cret".to_owned())].into()),
+    };
+    let mut t = task(
+        1,
+        &format!("http://127.0.0.1:{}/", start.port()),
+        "json-contains",
+        r#"[""]"#,
+    );
+    t.method = argos_checks::Method::Post;
+    t.request_data = Some(data.to_text());
+    t.request_options = follow(3);
+    let r = run_one(&probe(&[]), t.clone()).await;
+    assert_eq!(r.status, Status::Success, "{:?}", r.context);
+    let echoed = &r.context["retrieved"];
+    assert_eq!(echoed["method"], "POST", "{echoed}");
+    assert_eq!(
+        (echoed["body"].as_str(), echoed["x_token"].as_str()),
+        (Some(""), None)
+    );
+    // Opted in: the body and headers follow the 307.
+    t.request_options = follow_with(3, false, true);
+    let r = run_one(&probe(&[]), t).await;
+    let echoed = &r.context["retrieved"];
+    assert_eq!(
+        (echoed["body"].as_str(), echoed["x_token"].as_str()),
+        (Some("secret form"), Some("s3cret")),
+        "{echoed}"
+    );
+}

@@ -1,5 +1,7 @@
-//! A path's request options: `timeout`, `follow_redirects` and `max_body_bytes`, read into an
-//! [`argos_checks::RequestOptions`] (absent keys stay at the agent's defaults).
+//! A path's request options: `timeout`, `follow_redirects`, `max_body_bytes` and the redirect
+//! opt-ins `follow_redirects_to_private` and `follow_redirects_with_data` (booleans, default
+//! false), read into an [`argos_checks::RequestOptions`] (absent keys stay at the agent's
+//! defaults).
 //!
 //! Limits, and why: a `timeout` must stay below `recurring_tasks.max_lock_seconds`, or the
 //! lease would expire while the agent still waits and another agent would run the task too;
@@ -17,7 +19,13 @@ use super::reader::{self, Section};
 use super::yaml::{Node, Value};
 
 /// The option keys of a path.
-pub(crate) const KEYS: [&str; 3] = ["timeout", "follow_redirects", "max_body_bytes"];
+pub(crate) const KEYS: [&str; 5] = [
+    "timeout",
+    "follow_redirects",
+    "max_body_bytes",
+    "follow_redirects_to_private",
+    "follow_redirects_with_data",
+];
 
 /// Reads the options of a path; `lease` is `recurring_tasks.max_lock_seconds`.
 pub(crate) fn read(sec: &Section<'_>, lease: Duration, p: &mut Problems) -> RequestOptions {
@@ -29,6 +37,12 @@ pub(crate) fn read(sec: &Section<'_>, lease: Duration, p: &mut Problems) -> Requ
         timeout_ms: timeout,
         follow_redirects: sec.opt("follow_redirects", p, redirects).flatten(),
         max_body_bytes: sec.opt("max_body_bytes", p, body_bytes),
+        follow_redirects_to_private: sec
+            .opt("follow_redirects_to_private", p, reader::boolean)
+            .unwrap_or(false),
+        follow_redirects_with_data: sec
+            .opt("follow_redirects_with_data", p, reader::boolean)
+            .unwrap_or(false),
     }
 }
 

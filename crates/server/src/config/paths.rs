@@ -21,7 +21,7 @@ use super::problem::Problems;
 use super::reader::{self, Section, index};
 use super::yaml::{Node, Value};
 
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 9] = [
     "path",
     "method",
     "request_data",
@@ -29,14 +29,18 @@ const KEYS: [&str; 7] = [
     options::KEYS[0],
     options::KEYS[1],
     options::KEYS[2],
+    options::KEYS[3],
+    options::KEYS[4],
 ];
 
 /// Keys that only make sense for an HTTP request.
-const HTTP_ONLY: [&str; 4] = [
+const HTTP_ONLY: [&str; 6] = [
     "method",
     "request_data",
     "follow_redirects",
     "max_body_bytes",
+    "follow_redirects_to_private",
+    "follow_redirects_with_data",
 ];
 
 /// What a path needs to know of its website.
@@ -65,7 +69,8 @@ pub struct PathConfig {
     pub method: Method,
     /// Body and headers to send.
     pub request_data: Option<RequestData>,
-    /// `timeout`, `follow_redirects`, `max_body_bytes` (all `None`: the agent's defaults).
+    /// `timeout`, `follow_redirects`, `max_body_bytes` and the redirect opt-ins (all unset:
+    /// the agent's defaults).
     pub options: RequestOptions,
     /// What to check on the response (never empty).
     pub checks: Vec<Check>,

@@ -266,13 +266,13 @@ impl TestApp {
 
 pub struct AgentHandle {
     stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), argos_agent::AgentError>>>,
 }
 
 impl AgentHandle {
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
-        self.task.take().unwrap().await.unwrap();
+        self.task.take().unwrap().await.unwrap().unwrap();
     }
 }
 

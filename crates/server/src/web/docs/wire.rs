@@ -65,6 +65,10 @@ pub struct RequestOptions {
     follow_redirects: Option<u32>,
     /// Body bytes read at most.
     max_body_bytes: Option<u64>,
+    /// Follow redirects to hosts on private, loopback or link-local addresses (absent: no).
+    follow_redirects_to_private: Option<bool>,
+    /// Send the body and extra headers again on a 307/308 to another origin (absent: no).
+    follow_redirects_with_data: Option<bool>,
 }
 
 /// One task handed to an agent (Argos Panoptès' `Task` schema).
@@ -168,6 +172,8 @@ mod tests {
             timeout_ms: Some(1),
             follow_redirects: Some(1),
             max_body_bytes: Some(1),
+            follow_redirects_to_private: true,
+            follow_redirects_with_data: true,
         });
         let json = serde_json::to_value(&task).unwrap();
         assert_eq!(properties::<Task>(), keys(json.clone()));
