@@ -274,3 +274,47 @@ fn user_commands_have_the_reference_exit_codes() {
         "empty password refused"
     );
 }
+
+#[test]
+fn test_alert_commands_say_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(repo_file("examples/argos.yaml")).unwrap();
+    // A webhook nobody listens to (port 9, "discard", is closed on loopback).
+    let cfg = cfg.replace(
+        "  alerts:\n",
+        "  webhooks:\n    down:\n      url: \"http://127.0.0.1:9/hook\"\n  alerts:\n",
+    );
+    std::fs::write(dir.path().join("argos-config.yaml"), cfg).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["server"];
+        all.extend_from_slice(args);
+        let out = argos(&all, dir.path());
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, out, _) = run(&["test-alert", "--channel", "local"]);
+    assert_eq!((code, out.trim()), (Some(0), "Test alert sent to local."));
+    let (code, _, err) = run(&["test-mail"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("mail is not configured, cannot test"), "{err}");
+    let (code, _, err) = run(&["test-alert", "--channel", "webhook:nope"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("webhook:nope is not configured") && err.contains("webhook:down"),
+        "{err}"
+    );
+    let (code, _, err) = run(&[
+        "test-alert",
+        "--channel",
+        "webhook:down",
+        "--severity",
+        "warning",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("Sending the test alert to webhook:down failed: could not connect"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["test-apprise", "--apprise-group", "team"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("apprise:team is not configured"), "{err}");
+}

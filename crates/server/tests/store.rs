@@ -39,6 +39,8 @@ mod agents;
 mod alerting;
 #[path = "store/harness.rs"]
 mod harness;
+#[path = "store/domains.rs"]
+mod domains;
 #[path = "store/ingest.rs"]
 mod ingest;
 #[path = "store/lease.rs"]

@@ -48,6 +48,11 @@ const POSTGRES: Files = &[
         "agents",
         include_str!("../../migrations/postgres/0006_agents.sql"),
     ),
+    (
+        7,
+        "domains",
+        include_str!("../../migrations/postgres/0007_domains.sql"),
+    ),
 ];
 const SQLITE: Files = &[
     (
@@ -79,6 +84,11 @@ const SQLITE: Files = &[
         6,
         "agents",
         include_str!("../../migrations/sqlite/0006_agents.sql"),
+    ),
+    (
+        7,
+        "domains",
+        include_str!("../../migrations/sqlite/0007_domains.sql"),
     ),
 ];
 

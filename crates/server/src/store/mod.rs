@@ -23,6 +23,7 @@
 //! `Migrator` (see `migrate` for why not `sqlx::migrate!`).
 
 mod alerts;
+mod domains;
 mod ingest;
 mod migrate;
 mod model;

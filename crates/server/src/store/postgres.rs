@@ -109,6 +109,10 @@ pub(super) async fn sync_tasks(
             .execute(&mut *tx)
             .await?;
     }
+    if plan.stats.added + plan.stats.updated + plan.stats.removed > 0 {
+        sqlx::query(super::domains::REBUILD).execute(&mut *tx).await?;
+        sqlx::query(super::domains::DROP_EMPTY).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(plan.stats)
 }
@@ -229,6 +233,13 @@ pub(super) async fn ingest(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    let mut netlocs: Vec<&str> = held.iter().map(|h| h.netloc.as_str()).collect();
+    netlocs.sort_unstable();
+    netlocs.dedup();
+    sqlx::query(super::domains::REFRESH_PG)
+        .bind(&netlocs)
+        .execute(&mut *tx)
+        .await?;
     let (hour, previous) = q::hours(now);
     sqlx::query(q::AGENT_POSTED)
         .bind(agent)
@@ -297,7 +308,7 @@ fn bind_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t
 }
 
-read_queries!(PgPool, bind_time, q::domains_page_pg, q::DOMAIN_TASKS_PG);
+read_queries!(PgPool, bind_time, super::domains::page_pg, q::DOMAIN_TASKS_PG);
 outbox_queries!(PgPool, bind_time);
 user_queries!(PgPool, bind_time);
 

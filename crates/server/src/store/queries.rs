@@ -39,95 +39,6 @@ macro_rules! result_cols {
     };
 }
 
-/// The domains filter: `$1` is `all`, `not-ok` or a severity name; `$2` a LIKE pattern.
-macro_rules! domain_filter {
-    () => {
-        "($1 = 'all' OR ($1 = 'not-ok' AND severity <> 'ok') OR severity = $1) \
-         AND ($2 = '%' OR lower(netloc) LIKE $2 ESCAPE '\\')"
-    };
-}
-
-/// One page of domains. `mask` has one bit per severity present (see `rows::domain_row`),
-/// summed from one `max` per bit rather than `sum(DISTINCT …)`, which would force PostgreSQL
-/// to sort every task instead of hashing them (see the bench: 40,000 tasks, 10,000 hosts);
-/// `worst_rank` follows `Severity::rank`. `$collate` makes the netloc order bytewise on both
-/// backends (PostgreSQL would otherwise follow the database's locale); `$order` is the sort.
-macro_rules! domains_page {
-    ($collate:literal, $order:expr) => {
-        concat!(
-            "SELECT netloc, \
-               CAST(max(CASE severity WHEN 'critical' THEN 3 WHEN 'unknown' THEN 2 \
-                                      WHEN 'warning' THEN 1 ELSE 0 END) AS BIGINT) AS worst_rank, \
-               CAST(max(CASE severity WHEN 'critical' THEN 8 ELSE 0 END) \
-                  + max(CASE severity WHEN 'unknown' THEN 4 ELSE 0 END) \
-                  + max(CASE severity WHEN 'warning' THEN 2 ELSE 0 END) \
-                  + max(CASE severity WHEN 'ok' THEN 1 ELSE 0 END) AS BIGINT) AS mask, \
-               count(*) AS tasks, max(last_run) AS last_check \
-             FROM argos_tasks WHERE ",
-            domain_filter!(),
-            " GROUP BY netloc ORDER BY ",
-            $order,
-            " LIMIT $3 OFFSET $4"
-        )
-    };
-}
-
-/// Worst first, then by name.
-macro_rules! by_severity {
-    ($collate:literal) => {
-        domains_page!($collate, concat!("worst_rank DESC, netloc ", $collate))
-    };
-}
-/// By name.
-macro_rules! by_name {
-    ($collate:literal) => {
-        domains_page!($collate, concat!("netloc ", $collate))
-    };
-}
-/// Least recently checked first (never checked at the top), then by name.
-macro_rules! by_last_check {
-    ($collate:literal) => {
-        domains_page!(
-            $collate,
-            concat!(
-                "max(last_run) IS NOT NULL, max(last_run), netloc ",
-                $collate
-            )
-        )
-    };
-}
-
-/// The domains page SQL of PostgreSQL for `sort`.
-pub(crate) fn domains_page_pg(sort: super::DomainSort) -> &'static str {
-    match sort {
-        super::DomainSort::Severity => by_severity!("COLLATE \"C\""),
-        super::DomainSort::Name => by_name!("COLLATE \"C\""),
-        super::DomainSort::LastCheck => by_last_check!("COLLATE \"C\""),
-    }
-}
-
-/// The domains page SQL of SQLite for `sort`.
-pub(crate) fn domains_page_sqlite(sort: super::DomainSort) -> &'static str {
-    match sort {
-        super::DomainSort::Severity => by_severity!("COLLATE BINARY"),
-        super::DomainSort::Name => by_name!("COLLATE BINARY"),
-        super::DomainSort::LastCheck => by_last_check!("COLLATE BINARY"),
-    }
-}
-
-/// The earliest `next_run` among tasks due and not leased: how far behind the agents are.
-pub(crate) const OLDEST_WAITING: &str = concat!(
-    "SELECT min(next_run) AS oldest FROM argos_tasks WHERE ",
-    waiting!()
-);
-
-pub(crate) const DOMAINS_TOTALS: &str = concat!(
-    "SELECT count(*) AS domains, CAST(coalesce(sum(n), 0) AS BIGINT) AS tasks \
-     FROM (SELECT count(*) AS n FROM argos_tasks WHERE ",
-    domain_filter!(),
-    " GROUP BY netloc) AS per_domain"
-);
-
 macro_rules! domain_tasks {
     ($collate:literal) => {
         concat!(
@@ -203,6 +114,10 @@ macro_rules! waiting {
     };
 }
 pub(crate) use waiting;
+
+/// The earliest `next_run` among tasks due and not leased: how far behind the agents are.
+pub(crate) const OLDEST_WAITING: &str =
+    concat!("SELECT min(next_run) AS oldest FROM argos_tasks WHERE ", waiting!());
 
 pub(crate) const WAITING_COUNT: &str =
     concat!("SELECT count(*) AS n FROM argos_tasks WHERE ", waiting!());

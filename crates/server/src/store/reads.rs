@@ -56,7 +56,7 @@ macro_rules! read_queries {
                 .bind(offset)
                 .fetch_all(pool)
                 .await?;
-            let totals: (i64, i64) = sqlx::query_as(q::DOMAINS_TOTALS)
+            let totals: (i64, i64) = sqlx::query_as(super::domains::TOTALS)
                 .bind(f)
                 .bind(&s)
                 .fetch_one(pool)

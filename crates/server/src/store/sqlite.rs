@@ -123,6 +123,10 @@ pub(super) async fn sync_tasks(
             .execute(&mut *tx)
             .await?;
     }
+    if plan.stats.added + plan.stats.updated + plan.stats.removed > 0 {
+        sqlx::query(super::domains::REBUILD).execute(&mut *tx).await?;
+        sqlx::query(super::domains::DROP_EMPTY).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(plan.stats)
 }
@@ -230,6 +234,13 @@ pub(super) async fn ingest(
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
+    let mut netlocs: Vec<&str> = held.iter().map(|h| h.netloc.as_str()).collect();
+    netlocs.sort_unstable();
+    netlocs.dedup();
+    sqlx::query(super::domains::REFRESH_SQLITE)
+        .bind(Json(&netlocs))
+        .execute(&mut *tx)
+        .await?;
     let (hour, previous) = q::hours(now);
     sqlx::query(q::AGENT_POSTED)
         .bind(agent)
@@ -250,7 +261,7 @@ pub(super) async fn ingest(
 read_queries!(
     SqlitePool,
     ms,
-    q::domains_page_sqlite,
+    super::domains::page_sqlite,
     q::DOMAIN_TASKS_SQLITE
 );
 outbox_queries!(SqlitePool, ms);

@@ -1,7 +1,17 @@
-//! The pages in a real browser: headless Chromium (Debian's `chromium`) loads them from a
-//! running server, and we read the DOM it built and a screenshot it took. Runs when a
-//! `chromium` binary is found (or `ARGOS_CHROMIUM` names one); with `CI=true` a missing
-//! browser fails the test (`.ci/run` installs it).
+//! The pages in a real browser, Debian's `chromium`:
+//!
+//! - here, headless Chromium loads pages from a running server, and we read the DOM it built
+//!   and a screenshot it took;
+//! - in [`journey`], a visitor drives it through `chromedriver` (W3C WebDriver, see
+//!   [`webdriver`]): logs in, follows the critical tile to a domain and its chart, with
+//!   accessibility checks ([`axe`]), a phone-sized window and screenshots.
+//!
+//! They run when the binaries are found (`ARGOS_CHROMIUM` and `ARGOS_CHROMEDRIVER` may name
+//! them); with `CI=true` a missing one fails the test (`.ci/run` installs both).
+
+mod axe;
+mod journey;
+mod webdriver;
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,25 +22,46 @@ use tokio::process::Command;
 use crate::e2e::{many_sites, site};
 use crate::helpers::{Backend, with_app};
 
-fn chromium() -> Option<String> {
-    if let Ok(p) = std::env::var("ARGOS_CHROMIUM") {
+/// The first of `$var` and `candidates` that exists; `None` (skip) outside CI.
+///
+/// # Panics
+/// When `CI=true` and none is found.
+fn find(what: &str, var: &str, candidates: &[&str]) -> Option<String> {
+    if let Ok(p) = std::env::var(var) {
         return Some(p);
     }
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists());
+    let found = candidates.iter().find(|p| Path::new(p).exists());
     match found {
-        Some(p) => Some(p.to_owned()),
+        Some(p) => Some((*p).to_owned()),
         None if std::env::var("CI").as_deref() == Ok("true") => {
             panic!(
-                "CI=true but no chromium was found: the browser tests must run in CI (see .ci/run)"
+                "CI=true but no {what} was found: the browser tests must run in CI (see .ci/run)"
             )
         }
         None => {
-            eprintln!("no chromium found: skipping the browser test");
+            eprintln!("no {what} found (set {var}): skipping this browser test");
             None
         }
     }
+}
+
+fn chromium() -> Option<String> {
+    find(
+        "chromium",
+        "ARGOS_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    )
+}
+
+/// `(chromium, chromedriver)` (Debian's `chromium` and `chromium-driver` packages).
+fn chromium_and_driver() -> Option<(String, String)> {
+    let chromium = chromium()?;
+    let driver = find(
+        "chromedriver",
+        "ARGOS_CHROMEDRIVER",
+        &["/usr/bin/chromedriver"],
+    )?;
+    Some((chromium, driver))
 }
 
 /// Runs headless Chromium with `args` (flags that keep it off the network but for the URL).
