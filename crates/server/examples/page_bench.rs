@@ -252,7 +252,12 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some((url, now_ms)) = &args.seed {
         let db = seed::connect(url, true).await?;
-        return seed::seed(&db, *now_ms).await;
+        seed::seed(&db, *now_ms).await?;
+        // The seed wrote task states behind the store's back: bring the domains page's
+        // summaries up to date, as ingestion would have.
+        let store = argos_server::store::Store::connect(url, 1).await?;
+        store.rebuild_domains().await?;
+        return Ok(());
     }
     let dir = tempfile::tempdir()?;
     let pg = std::env::var("DATABASE_URL").is_ok_and(|u| !u.is_empty());

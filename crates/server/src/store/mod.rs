@@ -608,6 +608,15 @@ impl Store {
         dispatch!(self.oldest_waiting(now))
     }
 
+    /// Rebuilds the domains page's per-domain summaries from the tasks (sync and ingestion
+    /// keep them; this is for tasks changed by other means, such as a bulk import).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn rebuild_domains(&self) -> Result<(), Error> {
+        dispatch!(self.rebuild_domains())
+    }
+
     /// `GET /api/stats`: waiting tasks, stored results, tasks under a live lease.
     ///
     /// # Errors

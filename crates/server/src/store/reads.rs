@@ -151,6 +151,14 @@ macro_rules! read_queries {
             Ok(rows::Cols::opt_time(&row, "oldest")?)
         }
 
+        pub(super) async fn rebuild_domains(pool: &$Pool) -> Result<(), Error> {
+            let mut tx = pool.begin().await?;
+            sqlx::query(super::domains::REBUILD).execute(&mut *tx).await?;
+            sqlx::query(super::domains::DROP_EMPTY).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+
         pub(super) async fn stats(pool: &$Pool, now: DateTime<Utc>) -> Result<Stats, Error> {
             let (upcoming_tasks_count, results_count, selected_tasks_count): (i64, i64, i64) =
                 sqlx::query_as(q::STATS)
