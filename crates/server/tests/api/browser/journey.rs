@@ -1,9 +1,16 @@
 //! A visitor's journey in headless Chromium driven through chromedriver: with logins
 //! required, `/` leads to the login page; the visitor logs in, gets the dashboard, follows
 //! the "Critical" tile to the failing domains, then one of them to its page and its chart.
-//! Every page on the way passes axe-core's serious and critical rules in light and dark
-//! mode, fits a phone's width, and is photographed: into `target/browser-screenshots/`, and
-//! with `ARGOS_UPDATE_SCREENSHOTS=1` into `docs/screenshots/` too (the README's pictures).
+//! Every page on the way, and those one click further (a check's history, a result, the
+//! agents, the alerts), passes axe-core's serious and critical rules in light and dark mode.
+//! The four pages of the journey fit a phone's width (390 CSS pixels). The login page, the
+//! dashboard and the domain page are photographed into `target/browser-screenshots/` (with
+//! dark and phone versions), and with `ARGOS_UPDATE_SCREENSHOTS=1` into `docs/screenshots/`
+//! too (the pictures of the documentation).
+//!
+//! The history behind the chart is recorded through the store before the agent runs (a day
+//! of hourly results); everything after that is real: our agent checks local sites, and the
+//! pages come from the running server.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -338,15 +345,13 @@ async fn a_visitor_logs_in_and_follows_the_critical_tile_to_a_domain_chart() {
         // A phone: 390×844 CSS pixels.
         chrome.set_window_size(390, 844).await;
         for (page, url, shot) in [
-            ("dashboard", format!("{base}/"), Some("phone-dashboard")),
-            ("domains list", domains.clone(), Some("phone-domains")),
-            ("domain page", domain_url, Some("phone-domain")),
+            ("dashboard", format!("{base}/"), "phone-dashboard"),
+            ("domains list", domains.clone(), "phone-domains"),
+            ("domain page", domain_url, "phone-domain"),
         ] {
             chrome.goto(&url).await;
             assert_fits(&chrome, page).await;
-            if let Some(name) = shot {
-                save(name, &chrome.full_page_screenshot(390).await, false);
-            }
+            save(shot, &chrome.full_page_screenshot(390).await, false);
         }
         chrome.quit().await;
 
