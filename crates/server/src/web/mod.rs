@@ -37,8 +37,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(docs::router(&root))
         .merge(login::router())
         .merge(recheck::router())
-        // Inner to outer: who may see what, then the security headers on every answer
-        // (refusals included).
+        // Inner to outer: error pages in the layout (they need the visitor the guard finds),
+        // who may see what, then the security headers on every answer (refusals included).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::error_pages,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::auth::guard,

@@ -106,11 +106,39 @@ impl PageError {
     }
 }
 
+/// A page error on its way out: [`error_pages`] renders it in the site's layout (a handler
+/// has no templates at hand when it fails).
+#[derive(Debug, Clone)]
+pub struct ErrorPage(pub String);
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.0.canonical_reason().unwrap_or("Error");
         let body = format!("{title}: {}", self.1);
-        (self.0, body).into_response()
+        let mut resp = (self.0, body).into_response();
+        resp.extensions_mut().insert(ErrorPage(self.1));
+        resp
+    }
+}
+
+/// Middleware: a [`PageError`] becomes `error.html` (the layout, a heading, a way back); the
+/// plain text stays if the template cannot render.
+pub async fn error_pages(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let visitor = req.extensions().get::<Visitor>().cloned().unwrap_or_default();
+    let resp = next.run(req).await;
+    let Some(ErrorPage(message)) = resp.extensions().get::<ErrorPage>().cloned() else {
+        return resp;
+    };
+    let status = resp.status();
+    let title = status.canonical_reason().unwrap_or("Error");
+    let ctx = json!({ "title": title, "message": message, "status": status.as_u16() });
+    match render_page(&state, &visitor, "error.html", ctx) {
+        Ok(html) => (status, html).into_response(),
+        Err(_) => resp,
     }
 }
 

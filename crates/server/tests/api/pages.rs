@@ -86,3 +86,28 @@ async fn text_from_sites_and_agents_is_escaped() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn page_errors_are_pages_of_the_site() {
+    with_app(Backend::Sqlite, &many_sites(9, 1), |app| async move {
+        let (status, html) = app.get_html("/result/999999").await;
+        assert_eq!(status, 404);
+        assert!(
+            html.starts_with("<!doctype html>") && html.contains("<html lang=\"en\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<h1>Not Found</h1>") && html.contains("Back to the dashboard"),
+            "{html}"
+        );
+        let (status, html) = app.get_html("/domains?s=bogus").await;
+        assert_eq!(status, 422);
+        assert!(
+            html.contains("unknown filter &quot;bogus&quot;")
+                || html.contains("unknown filter \"bogus\""),
+            "{html}"
+        );
+        app.stop().await;
+    })
+    .await;
+}
