@@ -111,3 +111,70 @@ async fn page_errors_are_pages_of_the_site() {
     })
     .await;
 }
+
+/// `count` websites on as many netlocs (closed ports of 127.0.0.1: never checked here).
+fn spread(count: u16) -> String {
+    (1..=count)
+        .map(|p| format!("  - domain: \"http://127.0.0.1:{p}\"\n    paths:\n      - path: \"/\"\n        checks:\n          - status-is: 200\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_domains_list_pages_sorts_and_searches() {
+    with_app(Backend::Sqlite, &spread(105), |app| async move {
+        let rows = |html: &str| html.matches("<th scope=\"row\">").count();
+        let (_, first) = app.get_html("/domains").await;
+        assert_eq!(rows(&first), 100);
+        assert!(
+            first.contains("Page 1 of 2") && first.contains("page=2"),
+            "{first}"
+        );
+        let (_, second) = app.get_html("/domains?page=2&sort=name").await;
+        assert_eq!(rows(&second), 5);
+        // Bytewise by name: "127.0.0.1" (port 80 is http's own), "127.0.0.1:1", "127.0.0.1:10"…
+        let (_, by_name) = app.get_html("/domains?sort=name").await;
+        let names: Vec<&str> = by_name
+            .split("<th scope=\"row\">")
+            .skip(1)
+            .take(3)
+            .map(|row| row.split('>').nth(1).unwrap().split('<').next().unwrap())
+            .collect();
+        assert_eq!(names, ["127.0.0.1", "127.0.0.1:1", "127.0.0.1:10"]);
+        let (_, found) = app.get_html("/domains?q=127.0.0.1%3A104").await;
+        assert_eq!(rows(&found), 1);
+        let (status, _) = app.get_html("/domains?sort=sideways").await;
+        assert_eq!(status, 422);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn recheck_now_makes_tasks_due_and_wants_its_csrf_field() {
+    let port = spawn_http(site()).await.port();
+    with_app(Backend::Sqlite, &many_sites(port, 2), |app| async move {
+        let agent = app.spawn_agent("recheck-agent", None);
+        app.wait_all_checked(Duration::from_secs(20)).await;
+        agent.stop().await;
+        let now = || chrono::Utc::now();
+        assert_eq!(app.state.store.waiting_count(now()).await.unwrap(), 0);
+        let netloc = format!("127.0.0.1:{port}");
+        let mut b = crate::helpers::Browser::new(&app);
+        let action = format!("/domain/{netloc}/recheck");
+        assert_eq!(b.post(&action, &[("csrf", "nope")]).await.0, 403);
+        let csrf = b.csrf(&format!("/domain/{netloc}")).await;
+        let (status, headers, _) = b.post(&action, &[("csrf", &csrf)]).await;
+        assert_eq!(status, 303);
+        assert_eq!(
+            crate::helpers::location(&headers),
+            format!("/domain/{}", crate::helpers::urlencode(&netloc))
+        );
+        assert_eq!(
+            app.state.store.waiting_count(now()).await.unwrap(),
+            4,
+            "every task of the domain"
+        );
+        app.stop().await;
+    })
+    .await;
+}
