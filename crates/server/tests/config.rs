@@ -786,7 +786,7 @@ fn every_check_and_option_loads() {
         .map(|c| c.name())
         .collect();
     for name in config::Check::NAMES {
-        assert!(names.contains(&name), "{name} is not in the example");
+        assert!(names.contains(name), "{name} is not in the example");
     }
 }
 

@@ -37,10 +37,10 @@ macro_rules! contract {
 mod agents;
 #[path = "store/alerting.rs"]
 mod alerting;
-#[path = "store/harness.rs"]
-mod harness;
 #[path = "store/domains.rs"]
 mod domains;
+#[path = "store/harness.rs"]
+mod harness;
 #[path = "store/ingest.rs"]
 mod ingest;
 #[path = "store/lease.rs"]

@@ -67,7 +67,7 @@ pub fn csrf_ok(secret: &str, csrf: &str, session: &str, field: &str) -> bool {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -49,8 +49,11 @@ pub enum Recipient {
     Slack(String),
 }
 
-/// Named channel kinds: the recipient prefix, its constructor and the `general` section.
-const NAMED: [(&str, fn(String) -> Recipient, &str); 5] = [
+/// A named channel kind: the recipient prefix, its constructor and the `general` section.
+type NamedKind = (&'static str, fn(String) -> Recipient, &'static str);
+
+/// Every named channel kind.
+const NAMED: [NamedKind; 5] = [
     ("apprise", Recipient::Apprise, "apprise"),
     ("ntfy", Recipient::Ntfy, "ntfy"),
     ("webhook", Recipient::Webhook, "webhooks"),

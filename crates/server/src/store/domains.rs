@@ -79,7 +79,10 @@ macro_rules! pages {
         [
             page!(concat!("worst_rank DESC, netloc ", $collate)),
             page!(concat!("netloc ", $collate)),
-            page!(concat!("last_check IS NOT NULL, last_check, netloc ", $collate)),
+            page!(concat!(
+                "last_check IS NOT NULL, last_check, netloc ",
+                $collate
+            )),
         ]
     };
 }

@@ -110,8 +110,12 @@ pub(super) async fn sync_tasks(
             .await?;
     }
     if plan.stats.added + plan.stats.updated + plan.stats.removed > 0 {
-        sqlx::query(super::domains::REBUILD).execute(&mut *tx).await?;
-        sqlx::query(super::domains::DROP_EMPTY).execute(&mut *tx).await?;
+        sqlx::query(super::domains::REBUILD)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(super::domains::DROP_EMPTY)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(plan.stats)
@@ -308,7 +312,12 @@ fn bind_time(t: DateTime<Utc>) -> DateTime<Utc> {
     t
 }
 
-read_queries!(PgPool, bind_time, super::domains::page_pg, q::DOMAIN_TASKS_PG);
+read_queries!(
+    PgPool,
+    bind_time,
+    super::domains::page_pg,
+    q::DOMAIN_TASKS_PG
+);
 outbox_queries!(PgPool, bind_time);
 user_queries!(PgPool, bind_time);
 

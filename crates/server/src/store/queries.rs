@@ -116,8 +116,10 @@ macro_rules! waiting {
 pub(crate) use waiting;
 
 /// The earliest `next_run` among tasks due and not leased: how far behind the agents are.
-pub(crate) const OLDEST_WAITING: &str =
-    concat!("SELECT min(next_run) AS oldest FROM argos_tasks WHERE ", waiting!());
+pub(crate) const OLDEST_WAITING: &str = concat!(
+    "SELECT min(next_run) AS oldest FROM argos_tasks WHERE ",
+    waiting!()
+);
 
 pub(crate) const WAITING_COUNT: &str =
     concat!("SELECT count(*) AS n FROM argos_tasks WHERE ", waiting!());

@@ -153,8 +153,12 @@ macro_rules! read_queries {
 
         pub(super) async fn rebuild_domains(pool: &$Pool) -> Result<(), Error> {
             let mut tx = pool.begin().await?;
-            sqlx::query(super::domains::REBUILD).execute(&mut *tx).await?;
-            sqlx::query(super::domains::DROP_EMPTY).execute(&mut *tx).await?;
+            sqlx::query(super::domains::REBUILD)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(super::domains::DROP_EMPTY)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         }

@@ -124,8 +124,12 @@ pub(super) async fn sync_tasks(
             .await?;
     }
     if plan.stats.added + plan.stats.updated + plan.stats.removed > 0 {
-        sqlx::query(super::domains::REBUILD).execute(&mut *tx).await?;
-        sqlx::query(super::domains::DROP_EMPTY).execute(&mut *tx).await?;
+        sqlx::query(super::domains::REBUILD)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(super::domains::DROP_EMPTY)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(plan.stats)

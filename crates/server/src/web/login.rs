@@ -50,7 +50,7 @@ async fn form(
     {
         return Ok(Redirect::to(&next).into_response());
     }
-    Ok(page(&state, &visitor, &next, None, StatusCode::OK)?)
+    page(&state, &visitor, &next, None, StatusCode::OK)
 }
 
 fn page(

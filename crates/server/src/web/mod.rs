@@ -59,6 +59,39 @@ pub fn router(state: Arc<AppState>) -> Router {
     if root.is_empty() {
         routes
     } else {
-        Router::new().nest(&root, routes)
+        under(root, routes)
     }
+}
+
+/// Serves `routes` under `root`: `/argos`, `/argos/` and `/argos/x` reach `/`, `/` and `/x`
+/// (axum's `nest` leaves `/argos/` unmatched, and every page links to `{root}/`); other
+/// paths are not ours (404). The original URI stays available for login redirects.
+fn under(root: String, routes: Router) -> Router {
+    let strip = move |mut req: axum::extract::Request| {
+        let path = req.uri().path();
+        let rest = match path.strip_prefix(root.as_str()) {
+            Some("") => Some("/"),
+            Some(r) if r.starts_with('/') => Some(r),
+            _ => None,
+        };
+        if let Some(rest) = rest {
+            let pq = match req.uri().query() {
+                Some(q) => format!("{rest}?{q}"),
+                None => rest.to_owned(),
+            };
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = pq.parse().ok();
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        } else {
+            // Not under the root: a path the inner router has no route for.
+            *req.uri_mut() = axum::http::Uri::from_static("/.outside-root");
+        }
+        req
+    };
+    let inner = tower::ServiceBuilder::new()
+        .map_request(strip)
+        .service(routes);
+    Router::new().fallback_service(inner)
 }

@@ -128,7 +128,11 @@ pub async fn error_pages(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let visitor = req.extensions().get::<Visitor>().cloned().unwrap_or_default();
+    let visitor = req
+        .extensions()
+        .get::<Visitor>()
+        .cloned()
+        .unwrap_or_default();
     let resp = next.run(req).await;
     let Some(ErrorPage(message)) = resp.extensions().get::<ErrorPage>().cloned() else {
         return resp;

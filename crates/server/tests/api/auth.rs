@@ -106,7 +106,7 @@ async fn login_opens_the_pages_and_logout_closes_them() {
     let (status, _, page) = b.login("alice", "nope", "/agents").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(page.contains("Wrong user name or password."));
-    assert!(b.cookies.get("argos_session").is_none());
+    assert!(!b.cookies.contains_key("argos_session"));
 
     let (status, headers, _) = b.login("alice", "wonderland", "/agents").await;
     assert_eq!(
@@ -337,5 +337,66 @@ async fn every_answer_has_the_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_user_ends_their_sessions() {
+    let (app, _dir) = app(None, "").await;
+    let mut b = Browser::new(&app);
+    b.login("alice", "wonderland", "/").await;
+    assert_eq!(b.get("/agents").await.0, StatusCode::OK);
+    assert!(app.state.store.delete_user("alice").await.unwrap());
+    assert!(b.get("/agents").await.0.is_redirection());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn logins_work_under_a_root_path() {
+    let (app, _dir) = app(None, "  root_path: \"/argos\"\n").await;
+    let mut b = Browser::new(&app);
+    let (status, headers, _) = b.get("/argos/agents").await;
+    assert!(status.is_redirection());
+    assert_eq!(location(&headers), "/argos/login?next=%2Fargos%2Fagents");
+    let (status, headers, _) = b.get("/argos/").await;
+    assert_eq!(
+        location(&headers),
+        "/argos/login?next=%2Fargos%2F",
+        "{status}"
+    );
+    let csrf = b.csrf("/argos/login?next=%2Fargos%2Fagents").await;
+    let form = [
+        ("username", "alice"),
+        ("password", "wonderland"),
+        ("csrf", csrf.as_str()),
+        ("next", "/argos/agents"),
+    ];
+    let (status, headers, _) = b.post("/argos/login", &form).await;
+    assert_eq!(
+        (status, location(&headers)),
+        (StatusCode::SEE_OTHER, "/argos/agents")
+    );
+    let cookie = headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .find(|c| c.starts_with("argos_session="))
+        .unwrap()
+        .to_owned();
+    assert!(cookie.contains("Path=/argos;"), "{cookie}");
+    let (status, _, page) = b.get("/argos/agents").await;
+    assert_eq!(status, StatusCode::OK);
+    // minijinja writes "/" as "&#x2f;" in attributes.
+    let page = page.replace("&#x2f;", "/");
+    assert!(
+        page.contains("href=\"/argos/domains\"") && page.contains("action=\"/argos/logout\""),
+        "{page}"
+    );
+    let csrf = b.csrf("/argos/agents").await;
+    let (status, headers, _) = b.post("/argos/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (status, location(&headers)),
+        (StatusCode::SEE_OTHER, "/argos/login")
+    );
     app.stop().await;
 }
