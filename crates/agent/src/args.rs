@@ -16,7 +16,8 @@ pub struct AgentArgs {
     /// The server's base URL, e.g. https://argos.example.org
     #[arg(env = "ARGOS_AGENT_SERVER_URL")]
     pub server_url: String,
-    /// The agent token (one of the server's `service.secrets`).
+    /// The agent token: one of the server's `service.secrets`, or this agent's own token
+    /// (`argos server agent-token add --name NAME`, then run with `--name NAME`).
     #[arg(env = "ARGOS_AGENT_TOKEN", hide_env_values = true)]
     pub auth: String,
     /// Request groups checked at the same time.

@@ -150,5 +150,8 @@ fn undeliverable(result: &AgentResult, error: &SourceError) -> AgentResult {
         "the agent could not deliver this check's result ({} result), the server refused it: {error}",
         result.status.as_str()
     );
-    Outcome::error("UndeliverableResult", message).into_result(result.task_id, result.elapsed_ms)
+    let mut replacement = Outcome::error("UndeliverableResult", message)
+        .into_result(result.task_id, result.elapsed_ms);
+    replacement.lease_id.clone_from(&result.lease_id);
+    replacement
 }

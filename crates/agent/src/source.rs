@@ -84,7 +84,14 @@ impl Lease {
             match Task::deserialize(&value) {
                 Ok(task) => lease.tasks.push(task),
                 Err(e) => match value.get("id").and_then(Value::as_i64) {
-                    Some(id) => lease.unreadable.push(unreadable(id, &e)),
+                    Some(id) => {
+                        let mut result = unreadable(id, &e);
+                        result.lease_id = value
+                            .get("lease_id")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        lease.unreadable.push(result);
+                    }
                     None => {
                         tracing::error!(error = %e, "a leased task has no readable id; it stays leased until its lease expires")
                     }
@@ -132,6 +139,7 @@ mod tests {
     fn one_unreadable_task_does_not_spoil_the_lease() {
         let mut bad_ip = task(json!(3), "GET");
         bad_ip["ip_version"] = json!("5");
+        bad_ip["lease_id"] = json!("lease-7");
         let lease = Lease::decode(vec![
             task(json!(1), "GET"),
             task(json!(2), "BREW"),
@@ -142,6 +150,8 @@ mod tests {
         assert_eq!(ids, [1]);
         let errors: Vec<i64> = lease.unreadable.iter().map(|r| r.task_id).collect();
         assert_eq!(errors, [2, 3]);
+        // Its error result answers the lease it came with.
+        assert_eq!(lease.unreadable[1].lease_id.as_deref(), Some("lease-7"));
         let r = &lease.unreadable[0];
         assert_eq!(r.status, argos_checks::Status::Error);
         assert_eq!(r.context["error_type"], "UnreadableTask");

@@ -104,7 +104,8 @@ fn replaced(server: &Scripted, id: i64) -> Option<AgentResult> {
 #[tokio::test(start_paused = true)]
 async fn a_batch_the_server_keeps_failing_on_is_isolated_and_the_rest_lands() {
     // Task 13's result makes the server fail (500) every time; empty posts are fine.
-    let results = (1..=40).map(|i| result(i, 100)).collect();
+    let mut results: Vec<_> = (1..=40).map(|i| result(i, 100)).collect();
+    results[12].lease_id = Some("lease-13".into());
     let script = Box::new(|posted: &[AgentResult], _call| {
         if holds_original(posted, 13) {
             return Err(rejected(500));
@@ -122,6 +123,11 @@ async fn a_batch_the_server_keeps_failing_on_is_isolated_and_the_rest_lands() {
             .contains("500"),
         "{:?}",
         error.context
+    );
+    assert_eq!(
+        error.lease_id.as_deref(),
+        Some("lease-13"),
+        "the error answers the same lease"
     );
 }
 

@@ -129,6 +129,7 @@ fn evaluate(
     outcome
         .bounded()
         .into_result(task.id, Some(elapsed.as_secs_f64() * 1000.0))
+        .for_lease_of(task)
 }
 
 /// The task's check and probe, or the `error` outcome saying what is wrong with it.

@@ -107,6 +107,7 @@ impl Outcome {
             status: self.status,
             context: Value::Object(self.context),
             elapsed_ms,
+            lease_id: None,
         }
     }
 }

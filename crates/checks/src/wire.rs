@@ -3,8 +3,10 @@
 //!
 //! The JSON shapes are those of Argos Panoptès (`GET /api/tasks`, `POST /api/results`), so
 //! its Python agent keeps working against our server. A few optional fields are ours: tasks
-//! may carry `request_options` (absent unless a path sets some), results `elapsed_ms`; the
-//! Python agent ignores the first, and its results simply lack the second.
+//! may carry `request_options` (absent unless a path sets some) and `lease_id`, results
+//! `elapsed_ms` and `lease_id` (the task's, echoed: the server then takes the result only
+//! for that very lease, not a late one from an earlier lease of the task). The Python agent
+//! ignores the task fields, and its results simply lack the result fields.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -245,6 +247,10 @@ pub struct Task {
     /// path sets none, and then the JSON is exactly the reference's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_options: Option<RequestOptions>,
+    /// The lease that handed the task out (ours; absent from tasks not leased by our
+    /// server). Agents echo it in the task's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_id: Option<String>,
 }
 
 impl Task {
@@ -268,6 +274,7 @@ impl Task {
             selected_at: None,
             selected_by: None,
             request_options: None,
+            lease_id: None,
         }
     }
 }
@@ -285,6 +292,19 @@ pub struct AgentResult {
     /// Total time of the request in milliseconds (our agent only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
+    /// The `lease_id` of the task this result answers (our agent only): the server takes
+    /// the result only for that lease.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_id: Option<String>,
+}
+
+impl AgentResult {
+    /// This result, answering `task`'s lease.
+    #[must_use]
+    pub fn for_lease_of(mut self, task: &Task) -> AgentResult {
+        self.lease_id.clone_from(&task.lease_id);
+        self
+    }
 }
 
 /// The group key of a request, in the reference's format
@@ -354,7 +374,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.status, Status::OnCheck);
-        assert_eq!(r.elapsed_ms, None);
+        assert_eq!((r.elapsed_ms, r.lease_id), (None, None));
+    }
+
+    #[test]
+    fn the_lease_id_travels_from_the_task_to_its_result_and_is_optional() {
+        let json = serde_json::json!({
+            "id": 1, "url": "https://a/", "domain": "https://a/", "ip_version": "4",
+            "check": "status-is", "method": "GET", "request_data": null,
+            "add_alerts_recipients": null, "overwrite_alerts_recipients": null,
+            "expected": "200", "task_group": "g", "retry_before_notification": 0,
+            "contiguous_failures": 0, "selected_at": null, "selected_by": "a",
+            "lease_id": "5f0c"
+        });
+        let task: Task = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(task.lease_id.as_deref(), Some("5f0c"));
+        assert_eq!(serde_json::to_value(&task).unwrap(), json);
+        let result = AgentResult {
+            task_id: 1,
+            status: Status::Success,
+            context: serde_json::json!({}),
+            elapsed_ms: None,
+            lease_id: None,
+        };
+        let plain = serde_json::to_value(&result).unwrap();
+        assert!(plain.get("lease_id").is_none(), "{plain}");
+        let echoed = serde_json::to_value(result.for_lease_of(&task)).unwrap();
+        assert_eq!(echoed["lease_id"], "5f0c");
     }
 
     #[test]

@@ -107,6 +107,7 @@ async fn storm(label: &str, db_url: &str, threshold: u32) -> (f64, usize) {
                 status: Status::Failure,
                 context: serde_json::json!({"detail": "the status is 503, not 200"}),
                 elapsed_ms: Some(3.0),
+                lease_id: task.lease_id.clone(),
             })
             .collect();
         state.ingest("bench-agent", &results).await.unwrap();

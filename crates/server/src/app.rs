@@ -57,10 +57,18 @@ pub struct App {
 /// When the database cannot be reached or migrated.
 pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     let db = &cfg.general.db;
-    let store = Store::connect(&db.url, (db.pool_size + db.max_overflow).max(2))
+    // Whatever the driver or a migration says, the URL's password stays out of the message.
+    let scrubbed =
+        |e: crate::store::Error| anyhow::anyhow!(crate::store::scrub_url(&e.to_string(), &db.url));
+    let store = Store::connect(&db.url, db.pool_size.saturating_add(db.max_overflow).max(2))
         .await
+        .map_err(scrubbed)
         .context("connecting to the database (general.db.url)")?;
-    store.migrate().await.context("migrating the database")?;
+    store
+        .migrate()
+        .await
+        .map_err(scrubbed)
+        .context("migrating the database")?;
     Ok(store)
 }
 
@@ -198,16 +206,30 @@ async fn reload_on_sighup(state: Arc<AppState>, strict: bool, stop: impl Future<
     stop.await;
 }
 
-/// Loads the config file again, syncs its tasks and puts it in force.
+/// What a reload put in force, and what it could not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// How the tasks changed.
+    pub stats: SyncStats,
+    /// Changed keys the running server cannot apply (it keeps their old values until it is
+    /// restarted), e.g. `general.db.url`.
+    pub needs_restart: Vec<&'static str>,
+}
+
+/// Loads the config file again, syncs its tasks and puts it in force. Everything applies at
+/// once (`root_path` included: the router reads it at each request), except the keys read
+/// only at start-up, [`RESTART_KEYS`]: the running server keeps their old values and says
+/// so in the log and in [`Reloaded::needs_restart`].
 ///
 /// # Errors
 /// When the file is invalid (nothing changes then) or the store fails.
-pub async fn reload(state: &AppState, strict: bool) -> anyhow::Result<SyncStats> {
+pub async fn reload(state: &AppState, strict: bool) -> anyhow::Result<Reloaded> {
     let path = state.config().source.clone();
-    let cfg = config::load(&path, &LoadOptions { strict })?;
+    let mut cfg = config::load(&path, &LoadOptions { strict })?;
     for w in &cfg.warnings {
         tracing::warn!("{w}");
     }
+    let needs_restart = keep_startup_keys(&state.config(), &mut cfg);
     let stats = apply_config(&state.store, &cfg).await?;
     state.swap_config(cfg);
     tracing::info!(
@@ -217,7 +239,45 @@ pub async fn reload(state: &AppState, strict: bool) -> anyhow::Result<SyncStats>
         "config reloaded from {}",
         path.display()
     );
-    Ok(stats)
+    if !needs_restart.is_empty() {
+        tracing::warn!(
+            keys = %needs_restart.join(", "),
+            "config reloaded, but these changed keys need a restart to apply: {}",
+            needs_restart.join(", ")
+        );
+    }
+    Ok(Reloaded {
+        stats,
+        needs_restart,
+    })
+}
+
+/// The keys read only when the server starts: its database connection and whether it runs
+/// the embedded agent.
+pub const RESTART_KEYS: [&str; 4] = [
+    "general.db.url",
+    "general.db.pool_size",
+    "general.db.max_overflow",
+    "general.embedded_agent",
+];
+
+/// Gives `new` the running values of [`RESTART_KEYS`] (so the config in force says what is
+/// in force, and the next reload still reports them); returns those that differed.
+fn keep_startup_keys(running: &Config, new: &mut Config) -> Vec<&'static str> {
+    let (old, g) = (&running.general, &mut new.general);
+    let changed = [
+        old.db.url != g.db.url,
+        old.db.pool_size != g.db.pool_size,
+        old.db.max_overflow != g.db.max_overflow,
+        old.embedded_agent != g.embedded_agent,
+    ];
+    g.db = old.db.clone();
+    g.embedded_agent = old.embedded_agent;
+    RESTART_KEYS
+        .iter()
+        .zip(changed)
+        .filter_map(|(key, changed)| changed.then_some(*key))
+        .collect()
 }
 
 /// Periodic housekeeping: results older than `recurring_tasks.max_results_age` and roll-ups
@@ -238,8 +298,7 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
             tracing::error!(error = %e, "purging expired sessions failed");
         }
         let age = state.config().recurring_tasks.max_results_age;
-        let cutoff = Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
-        match state.store.purge_results(cutoff).await {
+        match state.store.purge_results(cutoff(Utc::now(), age)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "old results purged"),
             Err(e) => tracing::error!(error = %e, "purging old results failed"),
@@ -248,19 +307,23 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
     }
 }
 
+/// What is older than `age` at `now` is past its retention. A retention reaching before
+/// chrono's first instant keeps everything (config bounds retentions to a hundred years, so
+/// that takes a stored clock gone wild; it must not panic the maintenance loop).
+pub fn cutoff(now: chrono::DateTime<Utc>, age: Duration) -> chrono::DateTime<Utc> {
+    chrono::Duration::from_std(age)
+        .ok()
+        .and_then(|age| now.checked_sub_signed(age))
+        .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC)
+}
+
 /// Deletes the roll-ups past `general.rollups` (on PostgreSQL, one replica at a time).
 async fn purge_rollups(state: &AppState, now: chrono::DateTime<Utc>) {
     let keep = state.config().general.rollups;
-    // A retention reaching before chrono's first time keeps everything.
-    let before = |age: Duration| {
-        chrono::Duration::from_std(age)
-            .ok()
-            .and_then(|age| now.checked_sub_signed(age))
-            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC)
-    };
+    let (hourly, daily) = (keep.hourly_retention, keep.daily_retention);
     let purged = state
         .store
-        .purge_rollups(before(keep.hourly_retention), before(keep.daily_retention))
+        .purge_rollups(cutoff(now, hourly), cutoff(now, daily))
         .await;
     match purged {
         Ok(0) => {}
@@ -361,11 +424,32 @@ impl TaskSource for LocalSource {
             .map_err(|e| SourceError::Unreachable(e.to_string()))
     }
 
+    /// A store error that may pass is the agent's "server unreachable" (kept, retried after
+    /// a backoff); any other fails again on the same batch, so it is the agent's "batch
+    /// refused" (split until the result at fault is alone, which is then replaced by an
+    /// error result), never retried as it is.
     async fn report(&self, results: &[AgentResult]) -> Result<(), SourceError> {
-        self.state
-            .ingest(&self.name, results)
-            .await
-            .map(drop)
-            .map_err(|e| SourceError::Unreachable(e.to_string()))
+        match self.state.ingest(&self.name, results).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_transient() => Err(SourceError::Unreachable(e.to_string())),
+            Err(e) => {
+                tracing::error!(error = %e, results = results.len(),
+                    "the store refused a batch of the embedded agent's results");
+                Err(refused(&e))
+            }
+        }
     }
 }
+
+/// A store error that retrying will not cure, as the agent's reporter knows a batch the
+/// server refuses: an HTTP 422 (unprocessable) with the cause as its body.
+fn refused(e: &crate::store::Error) -> SourceError {
+    SourceError::Rejected {
+        status: 422,
+        body: e.to_string(),
+        retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -12,6 +12,9 @@
 //! - While alerting is confirming a change (`retry_before_notification` or a recovery
 //!   threshold not yet reached), `recheck_delay` keeps replacing the frequency, so that a
 //!   confirmation takes R × `recheck_delay`, not R × `frequency`.
+//! - Nothing here panics, whatever the period: config bounds keep periods to a year, but a
+//!   stored value past them (an older config, a manual edit) saturates at chrono's last
+//!   instant instead of overflowing.
 
 use argos_checks::Severity;
 use chrono::{DateTime, Duration, Utc};
@@ -36,7 +39,7 @@ pub struct Timing<'a> {
 pub fn next_run(t: &Timing<'_>, severity: Severity, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
     let recheck = t.confirming || (severity != Severity::Ok && !t.already_retried);
     if recheck && let Some(delay) = t.recheck_delay_s.filter(|d| *d > 0.0) {
-        return (now + millis(delay), true);
+        return (after(now, delay), true);
     }
     (
         next_on_grid(t.frequency_s, offset_ms(t.task_group), now),
@@ -44,23 +47,31 @@ pub fn next_run(t: &Timing<'_>, severity: Severity, now: DateTime<Utc>) -> (Date
     )
 }
 
-/// First instant strictly after `now` on the grid `offset + k × period`.
+/// First instant strictly after `now` on the grid `offset + k × period` (in `i128`, so no
+/// period or offset overflows).
 fn next_on_grid(period_s: f64, offset: u64, now: DateTime<Utc>) -> DateTime<Utc> {
-    let period = (period_s * 1000.0).round().max(1.0) as i64;
-    let offset = (offset % period as u64) as i64;
-    let now_ms = now.timestamp_millis();
+    // `as` saturates: an infinite period is i64::MAX milliseconds.
+    let period = i128::from((period_s * 1000.0).round().max(1.0) as i64);
+    let offset = i128::from(offset) % period;
+    let now_ms = i128::from(now.timestamp_millis());
     let k = (now_ms - offset).div_euclid(period) + 1;
-    DateTime::from_timestamp_millis(offset + k * period).unwrap_or(now + millis(period_s))
+    i64::try_from(offset + k * period)
+        .ok()
+        .and_then(DateTime::from_timestamp_millis)
+        .unwrap_or_else(|| after(now, period_s))
+}
+
+/// `now` plus `seconds`, or chrono's last instant when that is past it.
+fn after(now: DateTime<Utc>, seconds: f64) -> DateTime<Utc> {
+    Duration::try_milliseconds((seconds * 1000.0).round() as i64)
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// A stable pseudo-random offset in milliseconds, derived from the group key.
 fn offset_ms(task_group: &str) -> u64 {
     let d = Sha256::digest(task_group.as_bytes());
     u64::from_le_bytes(d[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
-}
-
-fn millis(seconds: f64) -> Duration {
-    Duration::milliseconds((seconds * 1000.0).round() as i64)
 }
 
 #[cfg(test)]
@@ -138,6 +149,40 @@ mod tests {
         t.recheck_delay_s = None;
         t.already_retried = false;
         assert!(!next_run(&t, Severity::Critical, now).1);
+    }
+
+    #[test]
+    fn extreme_periods_and_times_saturate_instead_of_panicking() {
+        let year = 366.0 * 86_400.0;
+        let now = at(1_700_000_000_000);
+        // The config's bounds: a year-long frequency or recheck delay.
+        let mut t = timing("g");
+        t.frequency_s = year;
+        t.recheck_delay_s = Some(year);
+        let (next, _) = next_run(&t, Severity::Ok, now);
+        assert!(next > now && next - now <= Duration::days(366), "{next}");
+        let (next, _) = next_run(&t, Severity::Critical, now);
+        assert_eq!(next - now, Duration::days(366));
+        // Far past them (a stored value no config would load): no overflow.
+        for huge in [f64::MAX, f64::INFINITY, 1e300, 9.3e15] {
+            t.frequency_s = huge;
+            t.recheck_delay_s = Some(huge);
+            for severity in [Severity::Ok, Severity::Critical] {
+                let (next, _) = next_run(&t, severity, now);
+                assert!(next > now, "{huge} {severity:?}: {next}");
+            }
+        }
+        // Near the end of time, a normal period lands on chrono's last instant.
+        let late = DateTime::<Utc>::MAX_UTC - Duration::seconds(1);
+        t.frequency_s = year;
+        t.recheck_delay_s = Some(year);
+        for severity in [Severity::Ok, Severity::Critical] {
+            assert_eq!(next_run(&t, severity, late).0, DateTime::<Utc>::MAX_UTC);
+        }
+        // And at its start, a long period stays on the grid.
+        let early = DateTime::<Utc>::MIN_UTC;
+        let (next, _) = next_run(&timing("g"), Severity::Ok, early);
+        assert!(next > early && next - early <= Duration::seconds(60));
     }
 
     #[test]

@@ -128,7 +128,8 @@ impl AppState {
     }
 
     /// Finalizes (status → severity, with the SSL thresholds in force) and stores results
-    /// from `agent`. Results for tasks not leased to `agent` are ignored.
+    /// from `agent`. Results for tasks not leased to `agent`, or naming another lease than
+    /// the task's, are ignored.
     ///
     /// # Errors
     /// Store errors.

@@ -162,6 +162,38 @@ fn migrate_and_reload_config_on_sqlite() {
     );
 }
 
+#[test]
+fn database_passwords_never_reach_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(repo_file("examples/argos.yaml")).unwrap();
+    let password = "Sup3rS3cretPw";
+    for (url, said) in [
+        // Nothing listens on port 1: the connection is refused.
+        (
+            format!("postgresql://argos:{password}@127.0.0.1:1/argos"),
+            "connecting to the database",
+        ),
+        // Not a URL (an unclosed IPv6 bracket): a config problem naming it, redacted.
+        (
+            format!("postgresql://argos:{password}@[::1:5432/argos"),
+            "postgresql://argos:[hidden]@[::1:5432/argos",
+        ),
+    ] {
+        let cfg = example.replace("sqlite:///argos.db", &url);
+        assert_ne!(cfg, example);
+        std::fs::write(dir.path().join("argos-config.yaml"), &cfg).unwrap();
+        for command in ["migrate", "check-config"] {
+            let out = argos(&["server", command], dir.path());
+            let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert!(!shown.contains(password), "{command}: {shown}");
+            if command == "migrate" {
+                assert_eq!(out.status.code(), Some(1), "{shown}");
+                assert!(shown.contains(said), "{shown}");
+            }
+        }
+    }
+}
+
 /// Runs `argos server user …` with `stdin` on the config of `dir`.
 fn user(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write;
@@ -317,4 +349,62 @@ fn test_alert_commands_say_what_happened() {
     let (code, _, err) = run(&["test-apprise", "--apprise-group", "team"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("apprise:team is not configured"), "{err}");
+}
+
+#[test]
+fn agent_token_commands_print_the_token_once_and_store_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = std::fs::read_to_string(repo_file("examples/argos.yaml")).unwrap();
+    std::fs::write(dir.path().join("argos-config.yaml"), cfg).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["server", "agent-token"];
+        all.extend_from_slice(args);
+        let out = argos(&all, dir.path());
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, _, err) = run(&["list"]);
+    assert_eq!(
+        (code, err.trim()),
+        (Some(1), "There is no agent token in the database.")
+    );
+
+    let (code, out, err) = run(&["add", "--name", "paris-1"]);
+    assert_eq!(code, Some(0), "{err}");
+    let token = out.trim().to_owned();
+    assert_eq!(token.len(), 64, "the token alone on stdout: {out}");
+    assert!(err.contains("shown only this once"), "{err}");
+    let (code, _, err) = run(&["add", "--name", "paris-1"]);
+    assert_eq!(
+        (code, err.trim()),
+        (Some(1), "Agent token paris-1 already exists.")
+    );
+    let (code, _, err) = run(&["add", "--name", "not a name"]);
+    assert_eq!(code, Some(1), "{err}");
+
+    let (code, out, _) = run(&["list"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("paris-1, added: 20"), "{out}");
+    assert!(out.trim_end().ends_with("last seen: never"), "{out}");
+    assert!(!out.contains(&token), "list never shows a token");
+
+    // The database holds the token's SHA-256, never the token.
+    let mut stored = Vec::new();
+    for file in ["argos.db", "argos.db-wal"] {
+        stored.extend(std::fs::read(dir.path().join(file)).unwrap_or_default());
+    }
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(!stored.contains(&token), "the token is stored in clear");
+    assert!(stored.contains(&argos_server::auth::agent_token::hash(&token)));
+
+    let (code, out, _) = run(&["revoke", "--name", "paris-1"]);
+    assert_eq!(
+        (code, out.trim()),
+        (Some(0), "Agent token paris-1 revoked.")
+    );
+    let (code, _, err) = run(&["revoke", "--name", "paris-1"]);
+    assert_eq!(
+        (code, err.trim()),
+        (Some(1), "Agent token paris-1 does not exist.")
+    );
+    assert_eq!(run(&["list"]).0, Some(1));
 }

@@ -10,6 +10,10 @@ use argos_server::config::{
 
 #[path = "config/alerting.rs"]
 mod alerting;
+#[path = "config/bounds.rs"]
+mod bounds;
+#[path = "config/secrets.rs"]
+mod secrets;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config")
@@ -297,7 +301,7 @@ fn broken_configs_report_file_line_and_path() {
             config(&[("sqlite:///argos.db", "mysql://u:p@h/db")], WEBSITE),
             3,
             "general.db.url",
-            "unsupported database URL \"mysql://u:p@h/db\" (accepted forms: postgresql://",
+            "unsupported database URL \"mysql://u:[hidden]@h/db\" (accepted forms: postgresql://",
         ),
         (
             check("          - status-is: 200\n").replace(

@@ -146,12 +146,14 @@ async fn a_group_sends_one_request_and_isolates_bad_tasks() {
     let hits = Hits::default();
     let addr = spawn_http(site(hits.clone())).await;
     let url = format!("http://{addr}/");
-    let tasks = [
+    let mut tasks = [
         task(1, &url, "status-is", "200"),
         task(2, &url, "body-contains", "Welcome"),
         task(3, &url, "status-is", "two hundred"),
         task(4, &url, "headers-contain", r#"["server"]"#),
     ];
+    tasks[0].lease_id = Some("lease-1".into());
+    tasks[2].lease_id = Some("lease-1".into());
     let results = run_group(&probe(&[]), &tasks).await;
     assert_eq!(hits.count(), 1);
     let statuses: Vec<_> = results.iter().map(|r| (r.task_id, r.status)).collect();
@@ -166,6 +168,9 @@ async fn a_group_sends_one_request_and_isolates_bad_tasks() {
     );
     assert_eq!(results[2].context["error_type"], "InvalidCheck");
     assert!(results.iter().all(|r| r.elapsed_ms.is_some()));
+    // Each result answers its task's lease, even an error result.
+    let leases: Vec<_> = results.iter().map(|r| r.lease_id.as_deref()).collect();
+    assert_eq!(leases, [Some("lease-1"), None, Some("lease-1"), None]);
 }
 
 #[tokio::test]

@@ -79,7 +79,10 @@ fn weekly_open(
             return false;
         };
         days.contains(&day.weekday())
-            && opening(day, start, tz).is_some_and(|open| open <= at && at < open + duration)
+            && opening(day, start, tz).is_some_and(|open| {
+                // A window running past chrono's last instant is open until then.
+                open <= at && open.checked_add_signed(duration).is_none_or(|end| at < end)
+            })
     })
 }
 
@@ -89,7 +92,7 @@ fn opening(day: NaiveDate, time: NaiveTime, tz: Tz) -> Option<DateTime<Utc>> {
     let local = day.and_time(time);
     let resolved = tz.from_local_datetime(&local).earliest().or_else(|| {
         // In a spring-forward gap: an hour later always exists.
-        tz.from_local_datetime(&(local + Duration::hours(1)))
+        tz.from_local_datetime(&local.checked_add_signed(Duration::hours(1))?)
             .earliest()
     })?;
     Some(resolved.with_timezone(&Utc))

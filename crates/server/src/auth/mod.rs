@@ -6,13 +6,15 @@
 //!   see (JSON: 401 with a JSON body; pages: a redirect to `/login?next=…`) and hands the
 //!   handlers a [`Visitor`];
 //! - [`headers`]: the security headers every response gets;
-//! - `password`, `session`, `throttle`, `ldap`: the pieces.
+//! - `password`, `session`, `throttle`, `ldap`: the pieces;
+//! - [`agent_token`]: the agents' own tokens (the agent API; not for people).
 //!
 //! Access, per `unauthenticated_access`: unset, only `/login`, static assets, the agent API,
 //! `/healthz`, `/api/severities` (counts that monitoring systems poll, as in Argos
 //! Panoptès) and the API description are public; `dashboard` adds `/` and `/api/app/`;
 //! `all` makes everything public.
 
+pub mod agent_token;
 pub mod headers;
 pub mod ldap;
 pub mod password;
@@ -122,14 +124,8 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             .await
         {
             Ok(found) => found.map(|s| s.username),
-            Err(e) => {
-                tracing::error!(error = %e, "reading the session failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database is not available.",
-                )
-                    .into_response();
-            }
+            // 503 with `{"detail"}` when the database is unavailable (logged there).
+            Err(e) => return crate::web::Error::from(e).into_response(),
         },
         None => None,
     };

@@ -22,6 +22,20 @@ pub const SESSION_COOKIE: &str = "argos_session";
 /// The CSRF cookie.
 pub const CSRF_COOKIE: &str = "argos_csrf";
 
+/// A session's lifetime as chrono counts it, and when a session opened at `now` ends. Never
+/// panics: the config caps lifetimes at ten years, and one past chrono's range (or ending
+/// after its last instant) saturates there.
+pub fn lifetime(
+    now: chrono::DateTime<chrono::Utc>,
+    lifetime: std::time::Duration,
+) -> (Duration, chrono::DateTime<chrono::Utc>) {
+    let lifetime = Duration::from_std(lifetime).unwrap_or(Duration::MAX);
+    let ends = now
+        .checked_add_signed(lifetime)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    (lifetime, ends)
+}
+
 /// 32 random bytes, hex.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -144,6 +158,23 @@ mod tests {
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, CSRF_COOKIE), Some("x"));
         assert_eq!(cookie(&h, "missing"), None);
+    }
+
+    #[test]
+    fn lifetimes_at_the_extremes_saturate() {
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let ten_years = crate::config::MAX_SESSION;
+        let (age, ends) = lifetime(now, ten_years);
+        assert_eq!(age.num_days(), 3660);
+        assert_eq!(ends - now, age);
+        let last = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+        for huge in [
+            std::time::Duration::MAX,
+            std::time::Duration::from_secs(u64::MAX / 2),
+        ] {
+            assert_eq!(lifetime(now, huge).1, last);
+        }
+        assert_eq!(lifetime(last - Duration::seconds(1), ten_years).1, last);
     }
 
     #[test]

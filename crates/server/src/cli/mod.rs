@@ -8,6 +8,7 @@ use anyhow::Context;
 use argos_agent::args::AgentArgs;
 use clap::{Parser, Subcommand};
 
+mod agent_token;
 mod test_alert;
 mod user;
 
@@ -148,6 +149,13 @@ enum ServerCommand {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Manage per-agent tokens (each bound to one agent's name), beside `service.secrets`.
+    AgentToken {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: agent_token::AgentTokenCommand,
+    },
     /// Print a new random agent token (for `service.secrets`).
     GenerateToken,
     /// Print a commented example config.
@@ -231,6 +239,10 @@ impl ServerCommand {
                 channel,
             } => return Ok(alert.send(&load(&config)?, &channel).await),
             ServerCommand::User { config, command } => {
+                let store = app::open_store(&load(&config)?).await?;
+                return command.run(&store).await;
+            }
+            ServerCommand::AgentToken { config, command } => {
                 let store = app::open_store(&load(&config)?).await?;
                 return command.run(&store).await;
             }

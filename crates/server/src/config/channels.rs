@@ -8,7 +8,8 @@ use super::problem::Problems;
 use super::reader::{self, index};
 use super::yaml::{Node, Value};
 
-/// An absolute http(s) URL with a host.
+/// An absolute http(s) URL with a host. Messages never repeat it: a channel's URL may be its
+/// secret (a Slack webhook) or carry one (`https://user:password@…`, `?token=…`).
 pub(crate) fn http_url(node: &Node, path: &str, p: &mut Problems) -> Option<url::Url> {
     let text = reader::non_empty(node, path, p)?;
     match url::Url::parse(text.trim()) {
@@ -18,14 +19,14 @@ pub(crate) fn http_url(node: &Node, path: &str, p: &mut Problems) -> Option<url:
                 node,
                 path,
                 format!(
-                    "{text:?} must be an http:// or https:// URL (got scheme {:?})",
+                    "must be an http:// or https:// URL (got scheme {:?})",
                     url.scheme()
                 ),
             );
             None
         }
         Err(e) => {
-            p.error(node, path, format!("{text:?} is not a valid URL: {e}"));
+            p.error(node, path, format!("is not a valid URL: {e}"));
             None
         }
     }
@@ -130,7 +131,8 @@ fn apprise_url(node: &Node, path: &str, p: &mut Problems) -> Option<String> {
         p.error(
             node,
             path,
-            format!("{url:?} is not an Apprise URL (<service>://...)"),
+            // Not repeated: Apprise URLs carry their service's credentials.
+            "is not an Apprise URL (<service>://...)",
         );
         return None;
     }

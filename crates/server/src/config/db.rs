@@ -9,6 +9,9 @@ use super::yaml::Node;
 pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// Default extra connections allowed above the pool size.
 pub const DEFAULT_MAX_OVERFLOW: u32 = 20;
+/// The largest `pool_size` and `max_overflow`: far above what a database serves (PostgreSQL
+/// defaults to 100 connections), and small enough that their sum cannot overflow.
+pub const MAX_POOL: u32 = 10_000;
 
 /// `general.db`.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,13 +29,15 @@ pub(crate) fn read_db(node: &Node, p: &mut Problems) -> Db {
     let sec = Section::new(node, "general.db", &["url", "pool_size", "max_overflow"], p);
     Db {
         url: sec.req("url", p, db_url).unwrap_or_default(),
-        pool_size: sec
-            .opt("pool_size", p, reader::count)
-            .unwrap_or(DEFAULT_POOL_SIZE),
+        pool_size: sec.opt("pool_size", p, pool).unwrap_or(DEFAULT_POOL_SIZE),
         max_overflow: sec
-            .opt("max_overflow", p, reader::count)
+            .opt("max_overflow", p, pool)
             .unwrap_or(DEFAULT_MAX_OVERFLOW),
     }
+}
+
+fn pool(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
+    reader::count_up_to(node, path, MAX_POOL, p)
 }
 
 const DB_FORMS: &str = "postgresql://user:password@host/db, postgres://…, postgresql+<driver>://…, \
@@ -55,7 +60,10 @@ fn db_url(node: &Node, path: &str, p: &mut Problems) -> Option<String> {
         p.error(
             node,
             path,
-            format!("unsupported database URL {url:?} (accepted forms: {DB_FORMS})"),
+            format!(
+                "unsupported database URL {:?} (accepted forms: {DB_FORMS})",
+                crate::store::redact_url(&url)
+            ),
         );
         return None;
     }

@@ -36,6 +36,11 @@ pub(crate) struct Builder<'a, 'l> {
     anchors: HashMap<usize, Node>,
     loader: &'l mut Loader,
     depth: usize,
+    /// The config path of the document's root: where a syntax error is reported.
+    root: String,
+    /// The file's last line: the parser puts an error at the end of a file that does not
+    /// end with a line break one line further, on a line that does not exist.
+    last_line: usize,
 }
 
 impl<'a, 'l> Builder<'a, 'l> {
@@ -53,11 +58,14 @@ impl<'a, 'l> Builder<'a, 'l> {
             anchors: HashMap::new(),
             loader,
             depth,
+            root: String::new(),
+            last_line: 1 + text.replace("\r\n", "\n").matches(['\r', '\n']).count(),
         }
     }
 
     /// The single document of the file (an empty file is null).
     pub(crate) fn document(mut self, path: &str) -> Step {
+        self.root = path.to_owned();
         let mut root = None;
         loop {
             let (event, mark) = self.next()?;
@@ -79,8 +87,12 @@ impl<'a, 'l> Builder<'a, 'l> {
     fn next(&mut self) -> Result<(Event, Marker), Abort> {
         self.parser.next_token().map_err(|e| {
             let message = format!("YAML syntax error: {}", e.info());
-            self.loader
-                .error_at(&self.file, e.marker().line().max(1), "", message);
+            self.loader.error_at(
+                &self.file,
+                e.marker().line().clamp(1, self.last_line),
+                &self.root,
+                message,
+            );
             Abort
         })
     }

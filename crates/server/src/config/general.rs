@@ -176,17 +176,17 @@ pub(crate) fn read(node: Option<&Node>, p: &mut Problems) -> (General, Channels)
         env,
         cookie_secret,
         session_duration: sec
-            .opt("session_duration", p, reader::duration)
+            .opt("session_duration", p, reader::session)
             .unwrap_or(DEFAULT_SESSION_DURATION),
-        remember_me_duration: sec.opt("remember_me_duration", p, reader::duration),
+        remember_me_duration: sec.opt("remember_me_duration", p, reader::session),
         unauthenticated_access: sec.opt("unauthenticated_access", p, unauthenticated),
         ldap: sec.get("ldap").map(|n| read_ldap(n, &sec.path("ldap"), p)),
         frequency: sec
-            .req("frequency", p, reader::duration)
+            .req("frequency", p, reader::period)
             .unwrap_or(Duration::from_secs(300)),
-        recheck_delay: sec.opt("recheck_delay", p, reader::duration),
+        recheck_delay: sec.opt("recheck_delay", p, reader::period),
         retry_before_notification: sec
-            .opt("retry_before_notification", p, reader::count)
+            .opt("retry_before_notification", p, retries)
             .unwrap_or(0),
         ipv4: sec.opt("ipv4", p, reader::boolean).unwrap_or(true),
         ipv6: sec.opt("ipv6", p, reader::boolean).unwrap_or(true),
@@ -199,8 +199,8 @@ pub(crate) fn read(node: Option<&Node>, p: &mut Problems) -> (General, Channels)
             .opt("embedded_agent", p, reader::boolean)
             .unwrap_or(true),
         public_url: sec.opt("public_url", p, http_url),
-        recovery_threshold: sec.opt("recovery_threshold", p, at_least_one).unwrap_or(1),
-        reminder_interval: sec.opt("reminder_interval", p, reader::duration),
+        recovery_threshold: sec.opt("recovery_threshold", p, threshold).unwrap_or(1),
+        reminder_interval: sec.opt("reminder_interval", p, reader::period),
         alert_storm_threshold: sec
             .opt("alert_storm_threshold", p, at_least_one)
             .unwrap_or(DEFAULT_ALERT_STORM_THRESHOLD),
@@ -279,11 +279,37 @@ fn names<T>(m: &BTreeMap<String, T>) -> Vec<String> {
     m.keys().cloned().collect()
 }
 
-/// A whole number of at least 1.
-pub(crate) fn at_least_one(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
-    let n = reader::count(node, path, p)?;
+/// The most consecutive results `retry_before_notification` and `recovery_threshold` may ask
+/// for (at a one-minute frequency, 16 hours): more is a typo, and the task tables store
+/// these counts as 32-bit integers.
+pub const MAX_RETRIES: u32 = 1_000;
+/// The largest `alert_storm_threshold` (a number of domains).
+pub const MAX_STORM_THRESHOLD: u32 = 1_000_000;
+
+/// A whole number of at least 1, at most [`MAX_STORM_THRESHOLD`].
+fn at_least_one(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
+    let n = reader::count_up_to(node, path, MAX_STORM_THRESHOLD, p)?;
     if n == 0 {
         p.error(node, path, "must be at least 1");
+        return None;
+    }
+    Some(n)
+}
+
+/// `retry_before_notification`: 0 to [`MAX_RETRIES`].
+pub(crate) fn retries(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
+    reader::count_up_to(node, path, MAX_RETRIES, p)
+}
+
+/// `recovery_threshold`: 1 to [`MAX_RETRIES`].
+pub(crate) fn threshold(node: &Node, path: &str, p: &mut Problems) -> Option<u32> {
+    let n = at_least_one(node, path, p)?;
+    if n > MAX_RETRIES {
+        p.error(
+            node,
+            path,
+            format!("must be at most {MAX_RETRIES}, got {n}"),
+        );
         return None;
     }
     Some(n)

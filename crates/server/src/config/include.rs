@@ -133,7 +133,7 @@ impl Loader {
                 Err(std::io::Error::other("not a regular file"))
             }
         }) {
-            Ok(bytes) => decode(bytes, &file, &mut self.problems),
+            Ok(bytes) => decode(bytes, &file, path, &mut self.problems),
             Err(e) => {
                 self.error_at(
                     from,
@@ -176,8 +176,14 @@ fn canonical(file: &Path) -> PathBuf {
     fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf())
 }
 
-/// File bytes → text; invalid UTF-8 is a problem at the line where it starts.
-pub(crate) fn decode(bytes: Vec<u8>, file: &Path, problems: &mut Problems) -> Option<String> {
+/// File bytes → text; invalid UTF-8 is a problem at the line where it starts, under `path`
+/// (where the file is included; empty for the main file).
+pub(crate) fn decode(
+    bytes: Vec<u8>,
+    file: &Path,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<String> {
     match String::from_utf8(bytes) {
         // A byte-order mark is legal at the start of a YAML stream; the parser need not see it.
         Ok(text) => Some(
@@ -192,7 +198,7 @@ pub(crate) fn decode(bytes: Vec<u8>, file: &Path, problems: &mut Problems) -> Op
                 Level::Error,
                 file,
                 line,
-                "",
+                path,
                 "the file is not valid UTF-8 text".into(),
             );
             None

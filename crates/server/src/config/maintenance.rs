@@ -105,7 +105,15 @@ fn once(sec: &Section<'_>, tz: Tz, p: &mut Problems) -> Option<Schedule> {
         (Some(_), None) => at("end", p),
         (None, Some(_)) => {
             let d = sec.opt("duration", p, reader::duration)?;
-            start.map(|s| s + Duration::from_std(d).unwrap_or(Duration::MAX))
+            let end = start.and_then(|s| s.checked_add_signed(Duration::from_std(d).ok()?));
+            if let (Some(_), None, Some(n)) = (start, end, sec.get("duration")) {
+                p.error(
+                    n,
+                    &sec.path("duration"),
+                    "ends after the last date we can count",
+                );
+            }
+            end
         }
         _ => {
             let node = sec.node()?;

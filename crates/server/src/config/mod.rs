@@ -43,20 +43,22 @@ pub use crate::notify::mail::{Mail, MailAuth};
 pub use alerts::{Alerts, Recipient};
 pub use argos_checks::duration;
 pub use argos_checks::{Check, IpVersion, Method, RequestData, Severity, Threshold};
-pub use db::{DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, Db};
+pub use db::{DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, Db, MAX_POOL};
 pub use general::{
-    DEFAULT_ALERT_STORM_THRESHOLD, DEFAULT_SESSION_DURATION, Env, General, Ldap,
-    UnauthenticatedAccess,
+    DEFAULT_ALERT_STORM_THRESHOLD, DEFAULT_SESSION_DURATION, Env, General, Ldap, MAX_RETRIES,
+    MAX_STORM_THRESHOLD, UnauthenticatedAccess,
 };
 pub use paths::PathConfig;
 pub use problem::{ConfigError, Level, Problem};
+pub use reader::{MAX_DURATION, MAX_PERIOD, MAX_SESSION};
 pub use resolve::{ENV_VAR, LOCAL_FILE, SYSTEM_FILE, candidates, first_readable, resolve_path};
 pub use rollups::{
     DEFAULT_DAILY_RETENTION, DEFAULT_HOURLY_RETENTION, MIN_DAILY_RETENTION, MIN_HOURLY_RETENTION,
     Rollups,
 };
 pub use sections::{
-    DEFAULT_MAX_LOCK_SECONDS, DEFAULT_TIME_WITHOUT_AGENT_MINUTES, RecurringTasks, Service, Ssl,
+    DEFAULT_MAX_LOCK_SECONDS, DEFAULT_TIME_WITHOUT_AGENT_MINUTES, MAX_LOCK_SECONDS,
+    MAX_TIME_WITHOUT_AGENT_MINUTES, RecurringTasks, Service, Ssl,
 };
 pub use websites::Website;
 
@@ -122,7 +124,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Config, ConfigError> {
         source,
     })?;
     let mut problems = Problems::new(opts.strict);
-    match include::decode(bytes, path, &mut problems) {
+    match include::decode(bytes, path, "", &mut problems) {
         Some(text) => build(&text, path, problems),
         None => Err(ConfigError::Invalid(problems.into_vec(path))),
     }

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::yaml::Node;
+use super::yaml::{Node, Value};
 
 /// How bad a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,12 +113,14 @@ impl Problems {
 
     /// An error located at `node`.
     pub(crate) fn error(&mut self, node: &Node, path: &str, message: impl Into<String>) {
-        self.push(Level::Error, &node.file, node.line, path, message.into());
+        let message = guarded(message.into(), node, path);
+        self.push(Level::Error, &node.file, node.line, path, message);
     }
 
     /// A warning located at `node`.
     pub(crate) fn warn(&mut self, node: &Node, path: &str, message: impl Into<String>) {
-        self.push(Level::Warning, &node.file, node.line, path, message.into());
+        let message = guarded(message.into(), node, path);
+        self.push(Level::Warning, &node.file, node.line, path, message);
     }
 
     /// A key nobody reads: a warning (the reference silently ignored them), or an error in
@@ -160,6 +162,82 @@ impl Problems {
         let rank = |p: &Problem| files.iter().position(|f| *f == p.file);
         self.list.sort_by_key(|p| (rank(p), p.line));
         self.list
+    }
+}
+
+/// Keys whose values are secrets or may hold one (a URL with a password, a token in a
+/// header, a Slack webhook URL, which is its own password). See [`is_secret_path`].
+const SECRET_KEYS: &[&str] = &[
+    "db",
+    "cookie_secret",
+    "secrets",
+    "secret",
+    "password",
+    "auth",
+    "bind_pwd",
+    "tokens",
+    "token",
+    "access_token",
+    "headers",
+    "apprise",
+    "gotify",
+    "ntfy",
+    "webhooks",
+    "matrix",
+    "slack",
+];
+
+/// Whether a problem at config path `path` (`general.mail.auth.password`,
+/// `general.gotify[0].tokens[1]`) may be about a secret: some segment of it is one of
+/// [`SECRET_KEYS`]. Its message must not repeat the value then: config problems are printed
+/// by `check-config`, logged at start-up and on reload.
+pub(crate) fn is_secret_path(path: &str) -> bool {
+    path.split('.')
+        .map(|segment| segment.split('[').next().unwrap_or(segment))
+        .any(|key| SECRET_KEYS.contains(&key))
+}
+
+/// What replaces a secret in a message.
+pub(crate) const HIDDEN: &str = "[hidden]";
+
+/// `message`, with the values under `node` blanked out when `path` may hold a secret. This
+/// is the one guard for every reader: a message that describes a value (`got the number
+/// 123456`, `"…" is not a valid URL`) cannot leak it.
+fn guarded(message: String, node: &Node, path: &str) -> String {
+    if !is_secret_path(path) {
+        return message;
+    }
+    let mut values = Vec::new();
+    scalars(node, &mut values);
+    // Longest first, so that a value containing another is blanked out whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values.iter().fold(message, |m, value| hide(m, value))
+}
+
+fn scalars(node: &Node, out: &mut Vec<String>) {
+    match &node.value {
+        Value::Str(s) => out.push(s.clone()),
+        Value::Int(i) => out.push(i.to_string()),
+        Value::Float(x) => out.push(x.to_string()),
+        Value::Seq(items) => items.iter().for_each(|n| scalars(n, out)),
+        Value::Map(entries) => entries.iter().for_each(|e| scalars(&e.value, out)),
+        Value::Null | Value::Bool(_) => {}
+    }
+}
+
+/// `message` without `value`: as quoted by `{:?}`, then as it is (unless it is so short that
+/// it would blank out ordinary words and numbers of the message).
+fn hide(message: String, value: &str) -> String {
+    if value.is_empty() {
+        return message;
+    }
+    let message = message.replace(&format!("the number {value}"), "a number");
+    let quoted = format!("{value:?}");
+    let message = message.replace(&quoted, &format!("\"{HIDDEN}\""));
+    if value.chars().count() >= 4 {
+        message.replace(value, HIDDEN)
+    } else {
+        message
     }
 }
 

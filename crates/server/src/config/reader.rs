@@ -222,9 +222,60 @@ pub(crate) fn integer(node: &Node, path: &str, p: &mut Problems) -> Option<i64> 
     }
 }
 
-/// A duration string greater than zero. A YAML number gets a message saying what to write
-/// (the reference crashed with a TypeError).
+/// A year as durations count it (`"1y"` is 366 days).
+const YEAR: u64 = 366 * 86_400;
+/// The longest duration any key takes (`"100y"`), and the bound of `max_results_age` and the
+/// retentions. Far shorter than chrono's range (±262,000 years), so that adding it to any
+/// time of this era cannot overflow: beyond it, a typo (`"1000000c"`) made date arithmetic
+/// panic at run time.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * YEAR);
+/// The longest check period, re-check delay and reminder interval (`"1y"`).
+pub const MAX_PERIOD: Duration = Duration::from_secs(YEAR);
+/// The longest login session (`"10y"`).
+pub const MAX_SESSION: Duration = Duration::from_secs(10 * YEAR);
+
+/// A duration string greater than zero and at most [`MAX_DURATION`]. A YAML number gets a
+/// message saying what to write (the reference crashed with a TypeError).
 pub(crate) fn duration(node: &Node, path: &str, p: &mut Problems) -> Option<Duration> {
+    at_most(node, path, p, MAX_DURATION, "100y")
+}
+
+/// [`duration`], at most [`MAX_PERIOD`]: `frequency`, `recheck_delay`, `reminder_interval`.
+pub(crate) fn period(node: &Node, path: &str, p: &mut Problems) -> Option<Duration> {
+    at_most(node, path, p, MAX_PERIOD, "1y")
+}
+
+/// [`duration`], at most [`MAX_SESSION`]: `session_duration`, `remember_me_duration`.
+pub(crate) fn session(node: &Node, path: &str, p: &mut Problems) -> Option<Duration> {
+    at_most(node, path, p, MAX_SESSION, "10y")
+}
+
+fn at_most(
+    node: &Node,
+    path: &str,
+    p: &mut Problems,
+    max: Duration,
+    written: &str,
+) -> Option<Duration> {
+    let d = any_duration(node, path, p)?;
+    if d > max {
+        p.error(node, path, format!("must be at most \"{written}\""));
+        return None;
+    }
+    Some(d)
+}
+
+/// A whole number from 0 to `max`.
+pub(crate) fn count_up_to(node: &Node, path: &str, max: u32, p: &mut Problems) -> Option<u32> {
+    let n = count(node, path, p)?;
+    if n > max {
+        p.error(node, path, format!("must be at most {max}, got {n}"));
+        return None;
+    }
+    Some(n)
+}
+
+fn any_duration(node: &Node, path: &str, p: &mut Problems) -> Option<Duration> {
     let number = match &node.value {
         Value::Str(text) => return positive_duration(node, text, path, p),
         Value::Int(i) => i.to_string(),

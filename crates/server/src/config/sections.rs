@@ -16,6 +16,11 @@ const MIN_LOCK_SECONDS: i64 = 60;
 pub const DEFAULT_MAX_LOCK_SECONDS: u64 = 100;
 /// What a `time_without_agent` below one minute becomes, in minutes.
 pub const DEFAULT_TIME_WITHOUT_AGENT_MINUTES: u64 = 5;
+/// The longest `max_lock_seconds`: a day. A lease outlives the checks it covers (at most a
+/// minute each) by far; a longer one only keeps a task from an agent that died with it.
+pub const MAX_LOCK_SECONDS: i64 = 86_400;
+/// The longest `time_without_agent`, in minutes: a year.
+pub const MAX_TIME_WITHOUT_AGENT_MINUTES: i64 = 366 * 24 * 60;
 
 /// `service`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,6 +141,10 @@ pub(crate) fn read_recurring(node: Option<&Node>, p: &mut Problems) -> Recurring
     let lock = sec.required("max_lock_seconds", p).and_then(|n| {
         let path = sec.path("max_lock_seconds");
         let seconds = reader::integer(n, &path, p)?;
+        if seconds > MAX_LOCK_SECONDS {
+            p.error(n, &path, format!("must be at most {MAX_LOCK_SECONDS} (a day), got {seconds}"));
+            return None;
+        }
         if seconds <= MIN_LOCK_SECONDS {
             let message = format!("{seconds} is not above {MIN_LOCK_SECONDS} (the agents' request timeout): using {DEFAULT_MAX_LOCK_SECONDS}");
             p.warn(n, &path, message);
@@ -146,6 +155,13 @@ pub(crate) fn read_recurring(node: Option<&Node>, p: &mut Problems) -> Recurring
     let minutes = sec.required("time_without_agent", p).and_then(|n| {
         let path = sec.path("time_without_agent");
         let minutes = reader::integer(n, &path, p)?;
+        if minutes > MAX_TIME_WITHOUT_AGENT_MINUTES {
+            let message = format!(
+                "must be at most {MAX_TIME_WITHOUT_AGENT_MINUTES} minutes (a year), got {minutes}"
+            );
+            p.error(n, &path, message);
+            return None;
+        }
         if minutes < 1 {
             let message = format!(
                 "{minutes} is below one minute: using {DEFAULT_TIME_WITHOUT_AGENT_MINUTES}"

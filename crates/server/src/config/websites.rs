@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::alerts::{self, Channels, Recipient};
-use super::general::{General, at_least_one};
+use super::general::{General, retries, threshold};
 use super::paths::{self, PathConfig, Site};
 use super::problem::Problems;
 use super::reader::{self, Section, index};
@@ -122,21 +122,21 @@ fn read_website(
         ipv4,
         ipv6,
         frequency: sec
-            .opt("frequency", p, reader::duration)
+            .opt("frequency", p, reader::period)
             .unwrap_or(general.frequency),
         recheck_delay: sec
-            .opt("recheck_delay", p, reader::duration)
+            .opt("recheck_delay", p, reader::period)
             .or(general.recheck_delay),
         retry_before_notification: sec
-            .opt("retry_before_notification", p, reader::count)
+            .opt("retry_before_notification", p, retries)
             .unwrap_or(general.retry_before_notification),
         add_alerts_recipients,
         overwrite_alerts_recipients,
         recovery_threshold: sec
-            .opt("recovery_threshold", p, at_least_one)
+            .opt("recovery_threshold", p, threshold)
             .unwrap_or(general.recovery_threshold),
         reminder_interval: sec
-            .opt("reminder_interval", p, reader::duration)
+            .opt("reminder_interval", p, reader::period)
             .or(general.reminder_interval),
         paths: read_paths(&sec, domain.as_ref(), defaults.lease, p),
         domain: domain?,

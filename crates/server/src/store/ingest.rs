@@ -24,6 +24,8 @@ pub(crate) struct Posted<'a> {
     pub task_id: i64,
     pub context: &'a serde_json::Value,
     pub elapsed_ms: Option<f64>,
+    /// The lease the result answers (`None` from the Python agent).
+    pub lease_id: Option<&'a str>,
 }
 
 /// A task referenced by the batch, as loaded (and, on PostgreSQL, locked).
@@ -31,6 +33,8 @@ pub(crate) struct Posted<'a> {
 pub(crate) struct Held {
     pub id: i64,
     pub leased_by: Option<String>,
+    /// The lease holding the task (its last one, while `leased_by` is set).
+    pub lease_id: Option<String>,
     pub check: String,
     pub severity: Severity,
     pub already_retried: bool,
@@ -69,7 +73,9 @@ pub(crate) struct Accepted<'a> {
 }
 
 /// Keeps the results whose task is leased to `agent` (an expired lease still counts while
-/// nobody else holds the task), the last one when a task appears twice, in batch order.
+/// nobody else holds the task) and, for a result that names its lease, by that very lease
+/// (a late result of an earlier lease of the task is refused, even from the same agent);
+/// the last one when a task appears twice, in batch order.
 pub(crate) fn accept<'a>(
     agent: &str,
     held: &[Held],
@@ -87,12 +93,17 @@ pub(crate) fn accept<'a>(
         .filter(|(_, p)| seen.insert(p.task_id))
         .filter_map(|(i, p)| {
             let task = tasks.get(&p.task_id)?;
-            (task.leased_by.as_deref() == Some(agent))
-                .then(|| accepted(task, i, p, finalize, rules, now))
+            is_held(task, agent, p.lease_id).then(|| accepted(task, i, p, finalize, rules, now))
         })
         .collect();
     out.reverse();
     out
+}
+
+/// Whether `agent` holds `task`, under the lease `lease_id` when the result names one.
+fn is_held(task: &Held, agent: &str, lease_id: Option<&str>) -> bool {
+    task.leased_by.as_deref() == Some(agent)
+        && lease_id.is_none_or(|id| task.lease_id.as_deref() == Some(id))
 }
 
 fn accepted<'a>(
@@ -266,6 +277,7 @@ mod tests {
         Held {
             id,
             leased_by: leased_by.map(Into::into),
+            lease_id: leased_by.map(|a| format!("{a}-lease")),
             check: "status-is".into(),
             severity: Severity::Unknown,
             already_retried: false,
@@ -297,6 +309,7 @@ mod tests {
                 task_id,
                 context,
                 elapsed_ms: None,
+                lease_id: None,
             })
             .collect();
         let tasks = [held(1, Some("a")), held(2, Some("a")), held(3, Some("b"))];
@@ -323,5 +336,15 @@ mod tests {
             (Severity::Critical, false, true)
         );
         assert!(got.iter().all(|a| a.next_run > now));
+    }
+
+    #[test]
+    fn a_result_naming_its_lease_needs_that_very_lease() {
+        let task = held(1, Some("a"));
+        assert!(is_held(&task, "a", None), "no lease named: the holder's");
+        assert!(is_held(&task, "a", Some("a-lease")));
+        assert!(!is_held(&task, "a", Some("an-earlier-lease")));
+        assert!(!is_held(&task, "b", Some("a-lease")), "not b's task");
+        assert!(!is_held(&held(1, None), "a", None), "not leased");
     }
 }

@@ -53,6 +53,16 @@ const POSTGRES: Files = &[
         "domains",
         include_str!("../../migrations/postgres/0007_domains.sql"),
     ),
+    (
+        8,
+        "result_count",
+        include_str!("../../migrations/postgres/0008_result_count.sql"),
+    ),
+    (
+        9,
+        "agent_tokens",
+        include_str!("../../migrations/postgres/0009_agent_tokens.sql"),
+    ),
 ];
 const SQLITE: Files = &[
     (
@@ -89,6 +99,16 @@ const SQLITE: Files = &[
         7,
         "domains",
         include_str!("../../migrations/sqlite/0007_domains.sql"),
+    ),
+    (
+        8,
+        "result_count",
+        include_str!("../../migrations/sqlite/0008_result_count.sql"),
+    ),
+    (
+        9,
+        "agent_tokens",
+        include_str!("../../migrations/sqlite/0009_agent_tokens.sql"),
     ),
 ];
 

@@ -22,6 +22,7 @@
 //! Migrations: `migrations/<backend>/NNNN_name.sql`, embedded and applied by sqlx's
 //! `Migrator` (see `migrate` for why not `sqlx::migrate!`).
 
+mod agent_tokens;
 mod alerts;
 mod domains;
 mod ingest;
@@ -40,6 +41,7 @@ mod rollups_sqlite;
 mod rows;
 mod sqlite;
 mod sync;
+mod unavailable;
 mod url;
 mod users;
 
@@ -50,6 +52,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
+pub use agent_tokens::AgentTokenRow;
 pub use alerts::{
     AlertKind, AlertRecord, AlertTask, AlertView, Delivery, DeliveryOutcome, DeliveryView, NewAlert,
 };
@@ -59,7 +62,7 @@ pub use model::{
     SeverityCounts, Stats, SyncStats, TaskSpec, TaskView,
 };
 pub use rollups::{CertExpiry, Point, Scope, Step, Tally, Uptime, Windows};
-pub use url::{DbTarget, parse_db_url};
+pub use url::{DbTarget, parse_db_url, redact as redact_url, scrub as scrub_url};
 pub use users::{NewSession, SessionRow, UserRow};
 
 use crate::alerting::Rules;
@@ -76,6 +79,56 @@ pub enum Error {
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database could not be reached or opened. The message has no password: the
+    /// URL's secrets are blanked out of it.
+    #[error("{0}")]
+    Connect(String),
+}
+
+impl Error {
+    /// Whether the same call may succeed later, unchanged: the database could not be reached
+    /// or answered in time, the pool had no free connection, the server is shutting down or
+    /// short of resources, or a lock, deadlock or serialization conflict got in the way.
+    /// Anything else (a constraint violated, a value the database cannot store, a row that
+    /// does not decode, a bad URL) fails again on the same input: retrying it would loop.
+    pub fn is_transient(&self) -> bool {
+        let Error::Db(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::BeginFailed => true,
+            sqlx::Error::Database(db) => transient_database_error(db.as_ref()),
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL: SQLSTATE classes 08 (connection), 40 (serialization failure, deadlock), 53
+/// (insufficient resources), 57 (shutdown, statement timeout), 58 (I/O) and 55P03 (lock not
+/// available). SQLite: BUSY and LOCKED (the primary code is the low byte of the extended
+/// one), IOERR, FULL, CANTOPEN and PROTOCOL.
+fn transient_database_error(db: &dyn sqlx::error::DatabaseError) -> bool {
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let code = pg.code();
+        return ["08", "40", "53", "57", "58"]
+            .iter()
+            .any(|class| code.starts_with(class))
+            || code == "55P03";
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        let primary = db
+            .code()
+            .and_then(|c| c.parse::<u32>().ok())
+            .map(|c| c & 0xff);
+        return matches!(primary, Some(5 | 6 | 10 | 13 | 14 | 15));
+    }
+    false
 }
 
 /// PostgreSQL advisory-lock key of the maintenance round ("argos-mt" in ASCII): replicas
@@ -120,15 +173,17 @@ impl Store {
     /// database is one shared connection.
     ///
     /// # Errors
-    /// An unsupported URL (`Error::Db` with a configuration error), or the connection failed.
+    /// `Error::Connect`, without the URL's password: an unsupported URL, or the connection
+    /// failed.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, Error> {
-        let target = parse_db_url(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let target = parse_db_url(url).map_err(Error::Connect)?;
         let max = max_connections.max(1);
         let inner = match target {
-            DbTarget::Postgres(url) => Inner::Pg(postgres::connect(&url, max).await?),
-            DbTarget::Sqlite(path) => Inner::Sqlite(sqlite::connect_file(&path, max).await?),
-            DbTarget::SqliteMemory => Inner::Sqlite(sqlite::connect_memory().await?),
+            DbTarget::Postgres(url) => postgres::connect(&url, max).await.map(Inner::Pg),
+            DbTarget::Sqlite(path) => sqlite::connect_file(&path, max).await.map(Inner::Sqlite),
+            DbTarget::SqliteMemory => sqlite::connect_memory().await.map(Inner::Sqlite),
         };
+        let inner = inner.map_err(|e| Error::Connect(scrub_url(&e.to_string(), url)))?;
         Ok(Store { inner })
     }
 
@@ -168,7 +223,10 @@ impl Store {
     }
 
     /// Leases up to `max_groups` request groups that have a due task, earliest first: every
-    /// task of those groups not under a live lease goes to `agent` until `now + lease_for`.
+    /// task of those groups goes to `agent` until `now + lease_for`. Groups go whole or not
+    /// at all: a group with a task under a live lease, or being leased by another call at
+    /// the same moment, is skipped (so no two agents ever send a group's request). Each call
+    /// is a new lease: a fresh `lease_id`, stored on its tasks and sent with each of them.
     ///
     /// # Errors
     /// Database errors.
@@ -183,12 +241,14 @@ impl Store {
         let until = now
             .checked_add_signed(lease_for)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        dispatch!(self.lease(agent, i64::from(max_groups.max(1)), until, now))
+        let lease_id = uuid::Uuid::new_v4().simple().to_string();
+        dispatch!(self.lease(agent, &lease_id, i64::from(max_groups.max(1)), until, now))
     }
 
     /// Stores results from `agent`, in one transaction. A result counts only if its task is
-    /// leased to `agent` (an expired lease still counts while nobody else holds the task);
-    /// others are skipped, not errors. A task appearing twice keeps its last result. Each
+    /// leased to `agent` (an expired lease still counts while nobody else holds the task)
+    /// and, when it names its lease (`lease_id`), under that very lease; others are skipped,
+    /// not errors. A task appearing twice keeps its last result. Each
     /// result steps its task's alert state under `rules`, and the alerts raised are written
     /// to the outbox in the same transaction.
     ///
@@ -207,6 +267,7 @@ impl Store {
                 task_id: f.task_id,
                 context: &f.context,
                 elapsed_ms: f.elapsed_ms,
+                lease_id: None,
             })
             .collect();
         let finalize = |_: &str, i: usize| (results[i].status, results[i].severity);
@@ -251,6 +312,7 @@ impl Store {
                 task_id: r.task_id,
                 context: &r.context,
                 elapsed_ms: r.elapsed_ms,
+                lease_id: r.lease_id.as_deref(),
             })
             .collect();
         let finalize = |check: &str, i: usize| finalize(check, &results[i]);
@@ -598,6 +660,52 @@ impl Store {
     /// Database errors.
     pub async fn purge_sessions(&self, now: DateTime<Utc>) -> Result<u64, Error> {
         dispatch!(self.purge_sessions(now))
+    }
+
+    /// Binds the token whose hash is `hash` to the agent `name`; false when `name` already
+    /// has a token.
+    ///
+    /// # Errors
+    /// Database errors (a hash already stored, too: tokens are random, so never in practice).
+    pub async fn add_agent_token(
+        &self,
+        name: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        dispatch!(self.add_agent_token(name, hash, now))
+    }
+
+    /// The per-agent tokens, by agent name.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn agent_tokens(&self) -> Result<Vec<AgentTokenRow>, Error> {
+        dispatch!(self.agent_tokens())
+    }
+
+    /// Deletes the token of agent `name`; false when it has none.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn revoke_agent_token(&self, name: &str) -> Result<bool, Error> {
+        dispatch!(self.revoke_agent_token(name))
+    }
+
+    /// The agent the token whose hash is `hash` is bound to.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn agent_token_owner(&self, hash: &str) -> Result<Option<String>, Error> {
+        dispatch!(self.agent_token_owner(hash))
+    }
+
+    /// Whether agent `name` has a token of its own (then only that token may act for it).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn has_agent_token(&self, name: &str) -> Result<bool, Error> {
+        dispatch!(self.has_agent_token(name))
     }
 
     /// The earliest due time among the tasks waiting for an agent (`None`: none waits).

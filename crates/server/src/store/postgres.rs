@@ -9,6 +9,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
+use super::agent_tokens::{self, agent_token_queries};
 use super::alerts::{self, AlertView, NewAlert};
 use super::ingest::{self, Finalize, NewResult, NewState, Posted};
 use super::outbox::{self, outbox_queries};
@@ -25,8 +26,23 @@ use super::{
 use super::{TaskSpec, TaskView};
 use crate::alerting::Rules;
 
+/// How long a query waits for a connection. While PostgreSQL is down or restarting the pool
+/// keeps trying to connect until then; past it, the request is answered 503 ("try again
+/// later") instead of hanging for sqlx's default 30 s, as long as an agent's whole call.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens one connection first: its error says why (connection refused, unknown host,
+/// authentication failed), where the pool, retrying until its timeout, would only say "pool
+/// timed out".
 pub(super) async fn connect(url: &str, max: u32) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new().max_connections(max).connect(url).await
+    use sqlx::{ConnectOptions, Connection};
+    let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+    options.connect().await?.close().await?;
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
 }
 
 /// Serialises concurrent syncs (two replicas reloading at once) without blocking anything
@@ -127,28 +143,39 @@ pub(super) async fn sync_tasks(
 const ROWS_PER_GROUP: i64 = 16;
 
 /// Candidate rows are locked first (`SKIP LOCKED`), so agents polling at the same moment
-/// take disjoint candidates instead of all fighting over the earliest groups; then every
-/// member of the chosen groups not under a live lease (and not locked by another lease in
-/// progress) is locked and leased. In READ COMMITTED, a row another agent leased and
-/// committed meanwhile is re-checked against the lease condition and dropped.
+/// take disjoint candidates instead of all fighting over the earliest groups. Then every row
+/// of the chosen groups is locked, skipping rows locked by another lease in progress, and a
+/// group is leased only if all its rows were locked (the snapshot's count) and none is under
+/// a live lease: whole or not at all, so that two agents never share a group's request. In
+/// READ COMMITTED, a row another agent leased and committed meanwhile is locked in its new
+/// version, whose live lease then keeps its group out; a row deleted or moved to another
+/// group meanwhile makes the counts differ, and the group waits for the next call.
+///
+/// `whole` hands back the ids of whole groups directly (`unnest(array_agg(..))`) rather than
+/// joining `locked` again, which the planner estimates badly and runs as a nested loop.
 const LEASE: &str = concat!(
     "WITH candidates AS MATERIALIZED (\
        SELECT id, task_group, next_run FROM argos_tasks WHERE ",
     waiting!(),
     " ORDER BY next_run, id LIMIT $2 FOR UPDATE SKIP LOCKED), \
-     chosen AS (\
+     chosen AS MATERIALIZED (\
        SELECT task_group FROM candidates GROUP BY task_group ORDER BY min(next_run), min(id) LIMIT $3), \
-     members AS MATERIALIZED (\
-       SELECT t.id AS member_id FROM argos_tasks t JOIN chosen c ON c.task_group = t.task_group \
-       WHERE t.lease_until IS NULL OR t.lease_until < $1 FOR UPDATE OF t SKIP LOCKED) \
-     UPDATE argos_tasks SET leased_by = $4, lease_until = $5 FROM members \
-     WHERE argos_tasks.id = members.member_id RETURNING ",
+     locked AS MATERIALIZED (\
+       SELECT t.id, t.task_group, t.lease_until FROM argos_tasks t \
+       JOIN chosen c ON c.task_group = t.task_group FOR UPDATE OF t SKIP LOCKED), \
+     whole AS (\
+       SELECT unnest(array_agg(l.id)) AS member_id FROM locked l GROUP BY l.task_group \
+       HAVING bool_and(l.lease_until IS NULL OR l.lease_until < $1) \
+         AND count(*) = (SELECT count(*) FROM argos_tasks s WHERE s.task_group = l.task_group)) \
+     UPDATE argos_tasks SET leased_by = $4, lease_until = $5, lease_id = $6 FROM whole \
+     WHERE argos_tasks.id = whole.member_id RETURNING ",
     wire_task_cols!()
 );
 
 pub(super) async fn lease(
     pool: &PgPool,
     agent: &str,
+    lease_id: &str,
     max_groups: i64,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -159,6 +186,7 @@ pub(super) async fn lease(
         .bind(max_groups)
         .bind(agent)
         .bind(until)
+        .bind(lease_id)
         .fetch_all(pool)
         .await?;
     let mut tasks = rows
@@ -179,6 +207,7 @@ const INSERT_RESULTS: &str = "INSERT INTO argos_results \
 const UPDATE_STATE: &str = "UPDATE argos_tasks t SET severity = x.severity, last_result_id = x.last_result_id, \
        last_status = x.last_status, last_run = $2, last_elapsed_ms = x.last_elapsed_ms, \
        next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL, \
+       lease_id = NULL, \
        alert_state = x.alert_state, contiguous_failures = x.contiguous_failures \
      FROM jsonb_to_recordset($1) AS x(id bigint, severity text, last_result_id bigint, last_status text, \
        last_elapsed_ms double precision, next_run timestamptz, already_retried boolean, \
@@ -320,6 +349,7 @@ read_queries!(
 );
 outbox_queries!(PgPool, bind_time);
 user_queries!(PgPool, bind_time);
+agent_token_queries!(PgPool, bind_time);
 
 /// Deletes old results, unless another replica is doing it right now (then `Ok(0)`): the
 /// transaction-scoped advisory lock is released at commit, even if this process dies.

@@ -18,7 +18,7 @@ macro_rules! wire_task_cols {
     () => {
         "id, url, domain, ip_version, check_name, method, request_data, request_options, \
          add_alerts_recipients, overwrite_alerts_recipients, expected, task_group, \
-         retry_before_notification, contiguous_failures"
+         retry_before_notification, contiguous_failures, lease_id"
     };
 }
 pub(crate) use wire_task_cols;
@@ -27,7 +27,7 @@ pub(crate) use wire_task_cols;
 macro_rules! held_cols {
     () => {
         "id, leased_by, check_name, severity, already_retried, frequency_s, recheck_delay_s, task_group, \
-         last_result_id, domain, netloc, url, ip_version, alert_state, contiguous_failures"
+         last_result_id, domain, netloc, url, ip_version, alert_state, contiguous_failures, lease_id"
     };
 }
 pub(crate) use held_cols;
@@ -124,17 +124,60 @@ pub(crate) const OLDEST_WAITING: &str = concat!(
 pub(crate) const WAITING_COUNT: &str =
     concat!("SELECT count(*) AS n FROM argos_tasks WHERE ", waiting!());
 
-pub(crate) const STATS: &str = concat!(
-    "SELECT (SELECT count(*) FROM argos_tasks WHERE ",
-    waiting!(),
-    ") AS upcoming, (SELECT count(*) FROM argos_results) AS results, \
-     (SELECT count(*) FROM argos_tasks WHERE lease_until >= $1) AS selected"
+/// `/api/stats` with `$results` as the number of results: counting a year of them at every
+/// call would read the whole table, so each backend reads it in O(1) (see [`Stats`]).
+///
+/// [`Stats`]: super::Stats
+macro_rules! stats {
+    ($results:literal) => {
+        concat!(
+            "SELECT (SELECT count(*) FROM argos_tasks WHERE ",
+            waiting!(),
+            ") AS upcoming, (",
+            $results,
+            ") AS results, (SELECT count(*) FROM argos_tasks WHERE lease_until >= $1) AS selected"
+        )
+    };
+}
+
+/// The statistics' estimate, scaled to the table's current size as the planner does (so it
+/// follows growth between two autovacuum runs). Before the table's first analyze there is no
+/// estimate: an exact count then, bounded, which autovacuum soon ends (it analyzes a table
+/// after 50 rows plus 10 % have changed).
+pub(crate) const STATS_PG: &str = stats!(
+    "SELECT CASE WHEN c.relpages > 0 AND c.reltuples >= 0 \
+       THEN (c.reltuples / c.relpages \
+         * (pg_relation_size(c.oid) / current_setting('block_size')::bigint))::bigint \
+       ELSE (SELECT count(*) FROM (SELECT 1 FROM argos_results LIMIT 100000) AS r) END \
+     FROM pg_class c WHERE c.oid = 'argos_results'::regclass"
 );
+
+/// The count the triggers of migration 0008 keep.
+pub(crate) const STATS_SQLITE: &str = stats!("SELECT n FROM argos_counts WHERE name = 'results'");
+
+/// Which [`stats!`] query a backend's pool runs.
+pub(crate) trait StatsQuery {
+    const STATS: &'static str;
+}
+
+impl StatsQuery for sqlx::PgPool {
+    const STATS: &'static str = STATS_PG;
+}
+
+impl StatsQuery for sqlx::SqlitePool {
+    const STATS: &'static str = STATS_SQLITE;
+}
 
 /// Retention keeps each task's latest result, however old, so that a task whose frequency
 /// exceeds the retention still shows its state (reference §10.2.19).
 pub(crate) const PURGE_RESULTS: &str = "DELETE FROM argos_results WHERE submitted_at < $1 \
      AND id NOT IN (SELECT last_result_id FROM argos_tasks WHERE last_result_id IS NOT NULL)";
+
+/// [`PURGE_RESULTS`] for at most `$2` results, the oldest first (SQLite, see `sqlite.rs`).
+pub(crate) const PURGE_RESULTS_BATCH: &str = "DELETE FROM argos_results WHERE id IN (\
+       SELECT id FROM argos_results WHERE submitted_at < $1 \
+       AND id NOT IN (SELECT last_result_id FROM argos_tasks WHERE last_result_id IS NOT NULL) \
+       ORDER BY submitted_at LIMIT $2)";
 
 pub(crate) const RESCHEDULE_NON_OK: &str =
     "UPDATE argos_tasks SET next_run = $1 WHERE severity <> 'ok' AND next_run > $1";
@@ -173,6 +216,34 @@ pub(crate) fn search_arg(search: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// `/api/stats` must stay cheap at a year of results: its SQLite query reads no row of
+    /// the results table (a `count(*)` read all of them, through an index).
+    #[tokio::test]
+    async fn sqlite_stats_read_no_result() {
+        let store = crate::store::Store::connect("sqlite::memory:", 1)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let crate::store::Inner::Sqlite(pool) = &store.inner else {
+            unreachable!("an SQLite store")
+        };
+        let explain = format!("EXPLAIN QUERY PLAN {}", super::STATS_SQLITE);
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(explain))
+            .bind(0_i64)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let steps: Vec<&str> = plan.iter().map(|step| step.3.as_str()).collect();
+        assert!(
+            steps.iter().all(|s| !s.contains("argos_results")),
+            "{steps:?}"
+        );
+        assert!(
+            steps.iter().any(|s| s.contains("argos_counts")),
+            "{steps:?}"
+        );
+    }
+
     #[test]
     fn search_patterns_escape_like_wildcards() {
         assert_eq!(super::search_arg(None), "%");

@@ -165,7 +165,7 @@ macro_rules! read_queries {
 
         pub(super) async fn stats(pool: &$Pool, now: DateTime<Utc>) -> Result<Stats, Error> {
             let (upcoming_tasks_count, results_count, selected_tasks_count): (i64, i64, i64) =
-                sqlx::query_as(q::STATS)
+                sqlx::query_as(<$Pool as q::StatsQuery>::STATS)
                     .bind($time(now))
                     .fetch_one(pool)
                     .await?;

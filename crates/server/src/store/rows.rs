@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
+use super::agent_tokens::AgentTokenRow;
 use super::alerts::{AlertKind, AlertRecord, Delivery, DeliveryView};
 use super::ingest::{Accepted, Held};
 use super::model::{AgentRow, DomainRow, DomainsPage, ResultView, SeverityCounts, TaskView};
@@ -210,6 +211,7 @@ pub(crate) fn wire_task(r: &impl Cols, agent: &str, now: DateTime<Utc>) -> R<Tas
                 RequestOptions::from_text(&text).map_err(|e| bad("request_options", &e.to_string()))
             })
             .transpose()?,
+        lease_id: r.opt_text("lease_id")?,
     })
 }
 
@@ -234,6 +236,7 @@ pub(crate) fn held(r: &impl Cols) -> R<Held> {
     Ok(Held {
         id: r.int("id")?,
         leased_by: r.opt_text("leased_by")?,
+        lease_id: r.opt_text("lease_id")?,
         check: r.text("check_name")?,
         severity: r.named("severity", Severity::parse)?,
         already_retried: r.flag("already_retried")?,
@@ -346,6 +349,14 @@ pub(crate) fn user(r: &impl Cols) -> R<UserRow> {
         password: r.text("password")?,
         disabled: r.flag("disabled")?,
         last_login_at: r.opt_time("last_login_at")?,
+    })
+}
+
+pub(crate) fn agent_token(r: &impl Cols) -> R<AgentTokenRow> {
+    Ok(AgentTokenRow {
+        name: r.text("name")?,
+        created_at: r.time("created_at")?,
+        last_seen: r.opt_time("last_seen")?,
     })
 }
 

@@ -13,6 +13,7 @@ use sqlx::sqlite::{
 };
 use sqlx::types::Json;
 
+use super::agent_tokens::{self, agent_token_queries};
 use super::alerts::{self, AlertView, NewAlert};
 use super::ingest::{self, Finalize, NewResult, NewState, Posted};
 use super::outbox::{self, outbox_queries};
@@ -139,15 +140,19 @@ pub(super) async fn sync_tasks(
 const ROWS_PER_GROUP: i64 = 16;
 
 /// One statement: SQLite runs one writer at a time, and a write statement takes the write
-/// lock before it reads, so no other lease can interleave.
+/// lock before it reads, so no other lease can interleave. A group with a task under a live
+/// lease (a task synced into a group an agent holds) is skipped: groups go whole or not at all.
 const LEASE: &str = concat!(
-    "UPDATE argos_tasks SET leased_by = $3, lease_until = $4 \
-     WHERE (lease_until IS NULL OR lease_until < $1) AND task_group IN (\
-       SELECT task_group FROM (\
+    "UPDATE argos_tasks SET leased_by = $3, lease_until = $4, lease_id = $6 \
+     WHERE task_group IN (\
+       SELECT c.task_group FROM (\
          SELECT task_group, next_run, id FROM argos_tasks WHERE ",
     waiting!(),
-    "    ORDER BY next_run, id LIMIT $5) \
-       GROUP BY task_group ORDER BY min(next_run), min(id) LIMIT $2) \
+    "    ORDER BY next_run, id LIMIT $5) AS c \
+       GROUP BY c.task_group \
+       HAVING NOT EXISTS (SELECT 1 FROM argos_tasks h \
+         WHERE h.task_group = c.task_group AND h.lease_until >= $1) \
+       ORDER BY min(c.next_run), min(c.id) LIMIT $2) \
      RETURNING ",
     wire_task_cols!()
 );
@@ -155,6 +160,7 @@ const LEASE: &str = concat!(
 pub(super) async fn lease(
     pool: &SqlitePool,
     agent: &str,
+    lease_id: &str,
     max_groups: i64,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -165,6 +171,7 @@ pub(super) async fn lease(
         .bind(agent)
         .bind(ms(until))
         .bind(max_groups.saturating_mul(ROWS_PER_GROUP))
+        .bind(lease_id)
         .fetch_all(pool)
         .await?;
     let mut tasks = rows
@@ -185,6 +192,7 @@ const INSERT_RESULTS: &str = "INSERT INTO argos_results \
 const UPDATE_STATE: &str = "UPDATE argos_tasks SET severity = x.severity, last_result_id = x.last_result_id, \
        last_status = x.last_status, last_run = $2, last_elapsed_ms = x.last_elapsed_ms, \
        next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL, \
+       lease_id = NULL, \
        alert_state = x.alert_state, contiguous_failures = x.contiguous_failures \
      FROM (SELECT value ->> 'id' AS id, value ->> 'severity' AS severity, \
        value ->> 'last_result_id' AS last_result_id, value ->> 'last_status' AS last_status, \
@@ -270,15 +278,34 @@ read_queries!(
 );
 outbox_queries!(SqlitePool, ms);
 user_queries!(SqlitePool, ms);
+agent_token_queries!(SqlitePool, ms);
 
-/// Deletes old results. SQLite has a single writer, so there is no second replica to keep out.
+/// Results deleted per purge statement: about 20 ms at a few million results, so an ingest
+/// waits at most that long for the single writer (one unbounded `DELETE` of a day of
+/// results held it for seconds, past the busy timeout).
+const PURGE_BATCH: i64 = 2_000;
+/// Pause between two purge statements, as for the roll-ups (`rollups_sqlite`): a writer
+/// waiting on the busy timeout gets its turn.
+const PURGE_PAUSE: Duration = Duration::from_millis(150);
+
+/// Deletes old results, one bounded batch per statement and a pause between them. SQLite
+/// has a single writer, so there is no second replica to keep out.
 pub(super) async fn purge_results(
     pool: &SqlitePool,
     older_than: DateTime<Utc>,
 ) -> Result<u64, Error> {
-    let done = sqlx::query(q::PURGE_RESULTS)
-        .bind(ms(older_than))
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected())
+    let mut total = 0;
+    loop {
+        let done = sqlx::query(q::PURGE_RESULTS_BATCH)
+            .bind(ms(older_than))
+            .bind(PURGE_BATCH)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        total += done;
+        if done < PURGE_BATCH as u64 {
+            return Ok(total);
+        }
+        tokio::time::sleep(PURGE_PAUSE).await;
+    }
 }

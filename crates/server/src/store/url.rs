@@ -67,6 +67,66 @@ fn sqlite_target(rest: &str) -> Result<DbTarget, String> {
     }
 }
 
+/// `url` without its password: the one of the user info (`user:[hidden]@host`) and a
+/// `password=` query parameter (libpq's other place for it). Works on text that does not
+/// parse as a URL too, since that is when it ends up in an error message.
+pub fn redact(url: &str) -> String {
+    let mut out = url.to_owned();
+    for secret in secrets(url) {
+        out = out.replace(&secret, HIDDEN);
+    }
+    out
+}
+
+/// `text` (an error message, a log line) with every secret of database URL `url` blanked
+/// out, raw or percent-decoded. The last guard before anything about the database is
+/// printed: whatever a driver or a migration puts in its message, the password stays out.
+pub fn scrub(text: &str, url: &str) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets(url) {
+        out = out.replace(&secret, HIDDEN);
+    }
+    out
+}
+
+/// What replaces a password.
+const HIDDEN: &str = "[hidden]";
+
+/// The passwords in `url` as written, and percent-decoded when that differs; longest first.
+fn secrets(url: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let after_scheme = url.split_once("://").map_or("", |(_, rest)| rest);
+    let authority_end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    // The last `@` of the authority ends the user info (a password may contain `@`).
+    if let Some((userinfo, _)) = after_scheme[..authority_end].rsplit_once('@')
+        && let Some((_, password)) = userinfo.split_once(':')
+    {
+        found.push(password.to_owned());
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        let params = query.split(['&', '#']);
+        found.extend(params.filter_map(|p| p.strip_prefix("password=").map(str::to_owned)));
+    }
+    let decoded: Vec<String> = found
+        .iter()
+        .filter_map(|s| percent_decode(s).filter(|d| d != s))
+        .collect();
+    found.extend(decoded);
+    found.retain(|s| !s.is_empty());
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let text = url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    // `+` is a space in a form, not in a URL's user info: keep it.
+    (!s.contains('+')).then_some(text)
+}
+
 fn unsupported(why: &str) -> String {
     format!("unsupported database URL ({why}); accepted forms: {ACCEPTED}")
 }
@@ -100,6 +160,38 @@ mod tests {
         );
         assert_eq!(parse_db_url("sqlite::memory:"), Ok(DbTarget::SqliteMemory));
         assert_eq!(parse_db_url("sqlite://"), Ok(DbTarget::SqliteMemory));
+    }
+
+    #[test]
+    fn passwords_are_redacted_wherever_they_are() {
+        let cases = [
+            (
+                "postgresql://argos:s3cret@db.example:5432/argos",
+                "postgresql://argos:[hidden]@db.example:5432/argos",
+            ),
+            // A password with `@` and `:` in it, not percent-encoded: still all of it.
+            ("postgres://u:p@ss:w0rd@h/db", "postgres://u:[hidden]@h/db"),
+            (
+                "postgresql://u@h/db?sslmode=require&password=s3cret",
+                "postgresql://u@h/db?sslmode=require&password=[hidden]",
+            ),
+            // Not a URL the parsers accept (an unclosed IPv6 bracket): redacted all the same.
+            (
+                "postgresql://u:s3cret@[::1:5432/db",
+                "postgresql://u:[hidden]@[::1:5432/db",
+            ),
+            ("postgresql://u@h/db", "postgresql://u@h/db"),
+            ("sqlite:///argos.db", "sqlite:///argos.db"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redact(url), want, "{url}");
+        }
+        let url = "postgresql://u:p%40ss%2Fw0rd@h/db";
+        let message = "auth failed for u with p@ss/w0rd (p%40ss%2Fw0rd)";
+        assert_eq!(
+            scrub(message, url),
+            "auth failed for u with [hidden] ([hidden])"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,7 +20,7 @@ use crate::auth::Visitor;
 use crate::state::AppState;
 use crate::store::{DomainFilter, DomainSort, SeverityCounts, Stats};
 use crate::web::Error;
-use crate::web::docs::{self, Internal, NotFound, Unauthorized};
+use crate::web::docs::{self, BadQuery, Internal, NotFound, Unauthorized, Unavailable};
 
 /// The JSON routes, each with its OpenAPI description (see [`docs`]).
 pub fn router() -> OpenApiRouter<Arc<AppState>> {
@@ -40,6 +42,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         (status = 200, description = "Tasks per severity; every key is present",
             body = SeverityCounts),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn severities(State(state): State<Arc<AppState>>) -> Result<Json<SeverityCounts>, Error> {
@@ -52,6 +55,7 @@ async fn severities(State(state): State<Arc<AppState>>) -> Result<Json<SeverityC
         (status = 200, description = "The counts", body = Stats),
         (status = 401, response = Unauthorized),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn stats(State(state): State<Arc<AppState>>) -> Result<Json<Stats>, Error> {
@@ -65,6 +69,7 @@ async fn stats(State(state): State<Arc<AppState>>) -> Result<Json<Stats>, Error>
         (status = 200, description = "The dashboard's figures", body = docs::Summary),
         (status = 401, response = Unauthorized),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn summary(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {
@@ -82,6 +87,7 @@ async fn summary(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Erro
         (status = 200, description = "The version", body = docs::Version),
         (status = 401, response = Unauthorized),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn version(Extension(visitor): Extension<Visitor>) -> Json<Value> {
@@ -110,24 +116,27 @@ struct Page {
     params(Page),
     responses(
         (status = 200, description = "The domains (keys: `host[:port]`)", body = docs::Domains),
-        (status = 400, description = "A query parameter is not an integer",
-            body = String, content_type = "text/plain"),
+        (status = 400, response = BadQuery),
         (status = 401, response = Unauthorized),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn domains(
     State(state): State<Arc<AppState>>,
-    Query(p): Query<Page>,
+    query: Result<Query<Page>, QueryRejection>,
 ) -> Result<Json<Value>, Error> {
-    let limit = p.limit.unwrap_or(i64::MAX).clamp(1, i64::MAX);
+    let Query(p) = query.map_err(bad_query)?;
+    in_range("offset", p.offset, 0, i64::MAX)?;
+    in_range("limit", p.limit, 1, i64::MAX)?;
+    let limit = p.limit.unwrap_or(i64::MAX);
     let page = state
         .store
         .domains_page(
             DomainFilter::All,
             None,
             DomainSort::Severity,
-            p.offset.unwrap_or(0).max(0),
+            p.offset.unwrap_or(0),
             limit,
         )
         .await?;
@@ -154,6 +163,7 @@ async fn domains(
         (status = 200, description = "The agents", body = docs::Agents),
         (status = 401, response = Unauthorized),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn agents(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {
@@ -177,6 +187,7 @@ async fn agents(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn domain_tasks(
@@ -207,17 +218,19 @@ struct AlertsQuery {
     params(AlertsQuery),
     responses(
         (status = 200, description = "A page of alerts", body = docs::Alerts),
-        (status = 400, description = "A query parameter is not an integer",
-            body = String, content_type = "text/plain"),
+        (status = 400, response = BadQuery),
         (status = 401, response = Unauthorized),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn alerts(
     State(state): State<Arc<AppState>>,
-    Query(q): Query<AlertsQuery>,
+    query: Result<Query<AlertsQuery>, QueryRejection>,
 ) -> Result<Json<Value>, Error> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let Query(q) = query.map_err(bad_query)?;
+    in_range("limit", q.limit, 1, 500)?;
+    let limit = q.limit.unwrap_or(50);
     let alerts = state.store.alerts_page(q.before, limit).await?;
     let next = (alerts.len() as i64 == limit)
         .then(|| alerts.last().map(|a| a.alert.id))
@@ -230,6 +243,7 @@ async fn alerts(
     responses(
         (status = 200, description = "The server answers and its database too", body = docs::Health),
         (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
     )
 )]
 async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Error> {
@@ -237,4 +251,27 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Result<Json<Value>, Erro
     Ok(Json(
         json!({ "status": "ok", "database": state.store.backend() }),
     ))
+}
+
+/// A query string that does not parse: 400 with axum's reason, as `{"detail"}` like every
+/// other error of the API.
+fn bad_query(e: QueryRejection) -> Error {
+    Error::BadRequest(StatusCode::BAD_REQUEST, e.body_text())
+}
+
+/// A parameter outside the range its documentation gives is refused (400), not clamped: a
+/// client sending `offset=-1` has a bug it should hear about.
+fn in_range(name: &str, value: Option<i64>, min: i64, max: i64) -> Result<(), Error> {
+    match value {
+        Some(v) if v < min || v > max => {
+            let range = if max == i64::MAX {
+                format!("{min} or more")
+            } else {
+                format!("from {min} to {max}")
+            };
+            let message = format!("{name} must be {range}, not {v}");
+            Err(Error::BadRequest(StatusCode::BAD_REQUEST, message))
+        }
+        _ => Ok(()),
+    }
 }

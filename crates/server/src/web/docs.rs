@@ -16,9 +16,10 @@ mod bodies;
 mod ui;
 pub(crate) mod wire;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::{Extension, Router};
@@ -33,8 +34,8 @@ use crate::state::AppState;
 use crate::web::{agent_api, api};
 
 pub(crate) use bodies::{
-    Agents, Alerts, DomainTasks, Domains, Health, Internal, NotFound, ResultIds, Summary,
-    Unauthorized, Unprocessable, Version,
+    Agents, Alerts, BadQuery, DomainTasks, Domains, Forbidden, Health, Internal, NotFound,
+    ResultIds, Summary, Unauthorized, Unavailable, Unprocessable, Version,
 };
 
 /// The security scheme of the agent API: `Authorization: Bearer <token>`. The handlers'
@@ -55,11 +56,12 @@ pub const SESSION: &str = "session";
     modifiers(&SecuritySchemes),
     components(
         schemas(bodies::ErrorBody),
-        responses(Unauthorized, NotFound, Unprocessable, Internal),
+        responses(BadQuery, Unauthorized, Forbidden, NotFound, Unprocessable, Internal, Unavailable),
     ),
     tags(
         (name = "agent", description = "For agents: lease tasks, post their results. \
-                                        Needs an agent token (`service.secrets`)."),
+                                        Needs an agent token: a shared one (`service.secrets`) \
+                                        or the agent's own (`argos server agent-token add`)."),
         (name = "app", description = "What the pages show, as JSON. Needs a session, unless \
                                       `general.unauthenticated_access` opens it."),
         (name = "monitoring", description = "For monitoring systems and load balancers."),
@@ -76,7 +78,9 @@ impl Modify for SecuritySchemes {
         let bearer = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
             .description(Some(
-                "One of the tokens of `service.secrets` in the config.",
+                "One of the tokens of `service.secrets` in the config, or an agent's own token \
+                 (`argos server agent-token add --name NAME`), which makes the request that \
+                 agent's.",
             ))
             .build();
         components.add_security_scheme(AGENT_TOKEN, SecurityScheme::Http(bearer));
@@ -112,18 +116,34 @@ pub fn spec(root_path: &str) -> Document {
     doc
 }
 
-/// The document as served, serialised once.
-#[derive(Clone)]
-struct SpecJson(Bytes);
+/// The document as served: serialised once per `root_path` (a reload may change it).
+#[derive(Clone, Default)]
+struct SpecJson(Arc<Mutex<Option<(String, Bytes)>>>);
 
-/// `/openapi.json`, `/docs` and `/redoc`. `root_path` is where the router is nested.
-pub fn router(root_path: &str) -> Router<Arc<AppState>> {
-    let json = spec(root_path)
-        .to_pretty_json()
-        .expect("an OpenAPI document always serialises");
+impl SpecJson {
+    fn for_root(&self, root_path: &str) -> Bytes {
+        // A poisoned lock only means a panic while serialising: the cache is still usable.
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((root, json)) = &*cached
+            && root == root_path
+        {
+            return json.clone();
+        }
+        let json = spec(root_path)
+            .to_pretty_json()
+            .expect("an OpenAPI document always serialises");
+        let json = Bytes::from(json);
+        *cached = Some((root_path.to_owned(), json.clone()));
+        json
+    }
+}
+
+/// `/openapi.json`, `/docs` and `/redoc`. The document names `general.root_path` as it is
+/// at each request.
+pub fn router() -> Router<Arc<AppState>> {
     let (spec_route, _) = spec_route().split_for_parts();
     spec_route
-        .layer(Extension(SpecJson(Bytes::from(json))))
+        .layer(Extension(SpecJson::default()))
         .merge(ui::router())
 }
 
@@ -157,7 +177,11 @@ pub fn is_docs_path(path: &str) -> bool {
         (status = 500, response = Internal),
     )
 )]
-async fn openapi_json(Extension(SpecJson(json)): Extension<SpecJson>) -> impl IntoResponse {
+async fn openapi_json(
+    State(state): State<Arc<AppState>>,
+    Extension(spec): Extension<SpecJson>,
+) -> impl IntoResponse {
+    let json = spec.for_root(&state.config().general.root_path);
     (
         [
             (header::CONTENT_TYPE, "application/json"),

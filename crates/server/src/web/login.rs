@@ -128,14 +128,14 @@ async fn login(
         (true, Some(d)) => d,
         _ => cfg.general.session_duration,
     };
-    let lifetime = chrono::Duration::from_std(lifetime).unwrap_or(chrono::Duration::days(365));
+    let (lifetime, expires_at) = session::lifetime(now, lifetime);
     let token = session::random_token();
     let id = session::session_id(&cfg.general.cookie_secret, &token);
     let new = NewSession {
         id: &id,
         user_id,
         username: &username,
-        expires_at: now + lifetime,
+        expires_at,
         persistent: remember,
     };
     state.store.create_session(&new, now).await?;

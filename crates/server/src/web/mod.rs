@@ -27,14 +27,15 @@ use crate::state::AppState;
 /// Longest time a request may take before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Every route, under `root_path` when one is configured (reverse-proxy deployments).
+/// Every route, under `general.root_path` when one is configured (reverse-proxy
+/// deployments). The root path is read at each request, so a reload that changes it moves
+/// the site at once.
 pub fn router(state: Arc<AppState>) -> Router {
-    let root = state.config().general.root_path.clone();
     let routes = Router::new()
         .merge(agent_api::router())
         .merge(api::router())
         .merge(pages::router())
-        .merge(docs::router(&root))
+        .merge(docs::router())
         .merge(login::router())
         .merge(recheck::router())
         // Inner to outer: error pages in the layout (they need the visitor the guard finds),
@@ -55,21 +56,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
-        .with_state(state);
-    if root.is_empty() {
-        routes
-    } else {
-        under(root, routes)
-    }
+        .with_state(state.clone());
+    under_root(state, routes)
 }
 
-/// Serves `routes` under `root`: `/argos`, `/argos/` and `/argos/x` reach `/`, `/` and `/x`
-/// (axum's `nest` leaves `/argos/` unmatched, and every page links to `{root}/`); other
-/// paths are not ours (404). The original URI stays available for login redirects.
-fn under(root: String, routes: Router) -> Router {
+/// Serves `routes` under the root path in force: with `/argos`, `/argos`, `/argos/` and
+/// `/argos/x` reach `/`, `/` and `/x` (axum's `nest` leaves `/argos/` unmatched, and every
+/// page links to `{root}/`); other paths are not ours (404). The original URI stays
+/// available for login redirects.
+fn under_root(state: Arc<AppState>, routes: Router) -> Router {
     let strip = move |mut req: axum::extract::Request| {
+        let cfg = state.config();
+        let root = cfg.general.root_path.as_str();
+        if root.is_empty() {
+            return req;
+        }
         let path = req.uri().path();
-        let rest = match path.strip_prefix(root.as_str()) {
+        let rest = match path.strip_prefix(root) {
             Some("") => Some("/"),
             Some(r) if r.starts_with('/') => Some(r),
             _ => None,

@@ -246,6 +246,7 @@ async fn answers_match_their_schemas() {
                 status: Status::Failure,
                 context: json!({"error_message": "refused"}),
                 elapsed_ms: Some(3.5),
+                lease_id: t["lease_id"].as_str().map(str::to_owned),
             })
             .collect();
         assert_eq!(results.len(), 4, "2 sites × 2 checks");

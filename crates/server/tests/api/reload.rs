@@ -7,7 +7,7 @@ use argos_testkit::spawn_http;
 use serde_json::json;
 
 use crate::e2e::{many_sites, site};
-use crate::helpers::{Backend, config_yaml, load, with_app};
+use crate::helpers::{Backend, config_with, config_yaml, load, with_app};
 
 #[tokio::test]
 async fn a_reload_applies_changes_and_an_invalid_config_is_refused_keeping_the_running_one() {
@@ -29,14 +29,58 @@ async fn a_reload_applies_changes_and_an_invalid_config_is_refused_keeping_the_r
 
         // A valid file with one more site: added, the others unchanged.
         std::fs::write(&path, config_yaml(&db_url, &many_sites(port, 3))).unwrap();
-        let stats = app::reload(&app.state, true).await.unwrap();
+        let stats = app::reload(&app.state, true).await.unwrap().stats;
         assert_eq!((stats.added, stats.removed, stats.unchanged), (2, 0, 4));
         assert_eq!(app.get_json("/api/severities").await["unknown"], 6);
 
         // Removing a site removes its tasks.
         std::fs::write(&path, config_yaml(&db_url, &many_sites(port, 1))).unwrap();
-        let stats = app::reload(&app.state, true).await.unwrap();
+        let stats = app::reload(&app.state, true).await.unwrap().stats;
         assert_eq!((stats.added, stats.removed, stats.unchanged), (0, 4, 2));
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reload_moves_the_site_to_a_new_root_path_and_names_what_needs_a_restart() {
+    let port = spawn_http(site()).await.port();
+    with_app(Backend::Sqlite, &many_sites(port, 1), |app| async move {
+        let path = app.state.config().source.clone();
+        let db_url = app.state.config().general.db.url.clone();
+        let status = |p: &'static str| {
+            let (client, base) = (app.client.clone(), app.base.clone());
+            async move {
+                client
+                    .get(format!("{base}{p}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(status("/api/severities").await, 200);
+
+        // A new root path: pages and the API answer under it at once, no longer at /.
+        let moved = config_with(&db_url, "  root_path: \"/argos\"", &many_sites(port, 1));
+        std::fs::write(&path, moved).unwrap();
+        let reloaded = app::reload(&app.state, true).await.unwrap();
+        assert!(reloaded.needs_restart.is_empty(), "{reloaded:?}");
+        assert_eq!(status("/argos/api/severities").await, 200);
+        assert_eq!(status("/argos/").await, 200);
+        assert_eq!(status("/api/severities").await, 404);
+        let spec = app.get_json("/argos/openapi.json").await;
+        assert_eq!(spec["servers"][0]["url"], "/argos", "{}", spec["servers"]);
+
+        // A new database URL cannot be applied by a running server: it says so, and keeps
+        // the database it has.
+        let elsewhere = db_url.replace("argos.db", "other.db");
+        let text = config_with(&elsewhere, "  root_path: \"/argos\"", &many_sites(port, 1));
+        std::fs::write(&path, text).unwrap();
+        let reloaded = app::reload(&app.state, true).await.unwrap();
+        assert_eq!(reloaded.needs_restart, ["general.db.url"]);
+        assert_eq!(app.state.config().general.db.url, db_url);
+        assert_eq!(status("/argos/api/severities").await, 200);
         app.stop().await;
     })
     .await;

@@ -13,6 +13,8 @@ contract!(
     ingest_keeps_the_last_of_two_results_for_one_task,
     ingest_with_a_finalizer_sees_the_check_name,
     agents_are_touched_and_listed,
+    a_late_result_of_an_earlier_lease_is_refused,
+    a_result_for_another_agents_lease_is_refused,
 );
 
 async fn ingest_accepts_only_the_lease_holder(store: Store) {
@@ -231,6 +233,7 @@ async fn ingest_with_a_finalizer_sees_the_check_name(store: Store) {
         status: Status::OnCheck,
         context: serde_json::json!({"expires_in": 3}),
         elapsed_ms: None,
+        lease_id: None,
     }];
     let finalize = |check: &str, r: &argos_checks::AgentResult| {
         assert_eq!(
@@ -278,4 +281,88 @@ async fn agents_are_touched_and_listed(store: Store) {
         .unwrap();
     let alpha = store.agents().await.unwrap().remove(0);
     assert_eq!((alpha.last_seen, alpha.last_result), (at(4), Some(at(4))));
+}
+
+/// What our agent posts for `task`: its result, answering the lease the task came with.
+fn answer(task: &argos_checks::Task) -> argos_checks::AgentResult {
+    argos_checks::AgentResult {
+        task_id: task.id,
+        status: Status::Success,
+        context: serde_json::json!({}),
+        elapsed_ms: Some(1.0),
+        lease_id: task.lease_id.clone(),
+    }
+}
+
+/// Ingests `posted` from `agent` as the HTTP API does; the ids of the tasks accepted.
+async fn post(
+    store: &Store,
+    agent: &str,
+    posted: &[argos_checks::AgentResult],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<i64> {
+    let ok = |_: &str, _: &argos_checks::AgentResult| (Status::Success, Severity::Ok);
+    let got = store
+        .ingest_agent_results(agent, posted, &ok, &Default::default(), now)
+        .await
+        .expect("ingest");
+    got.iter().map(|i| i.task_id).collect()
+}
+
+async fn a_late_result_of_an_earlier_lease_is_refused(store: Store) {
+    store
+        .sync_tasks(&[spec("https://a.example/", "status-is")], at(0))
+        .await
+        .unwrap();
+    let first = store.lease("a", 10, LEASE, at(0)).await.unwrap().remove(0);
+    // a's lease runs out and a leases the task again: a new lease, with a new id.
+    let second = store.lease("a", 10, LEASE, at(61)).await.unwrap().remove(0);
+    assert_eq!(first.id, second.id);
+    let (old, new) = (first.lease_id.clone(), second.lease_id.clone());
+    assert!(
+        old.is_some() && new.is_some() && old != new,
+        "{old:?} {new:?}"
+    );
+
+    assert!(
+        post(&store, "a", &[answer(&first)], at(62))
+            .await
+            .is_empty(),
+        "the result of the first run comes too late, even from the same agent"
+    );
+    assert_eq!(
+        post(&store, "a", &[answer(&second)], at(63)).await,
+        [second.id]
+    );
+    assert!(
+        post(&store, "a", &[answer(&second)], at(64))
+            .await
+            .is_empty(),
+        "a lease answers once"
+    );
+    assert_eq!(store.task(second.id).await.unwrap().leased_by, None);
+}
+
+async fn a_result_for_another_agents_lease_is_refused(store: Store) {
+    store
+        .sync_tasks(&[spec("https://a.example/", "status-is")], at(0))
+        .await
+        .unwrap();
+    let task = store.lease("a", 10, LEASE, at(0)).await.unwrap().remove(0);
+    let mut anonymous = answer(&task);
+    anonymous.lease_id = None;
+    assert!(
+        post(&store, "b", &[answer(&task)], at(1)).await.is_empty(),
+        "b quotes a's lease id, but the task is a's"
+    );
+    assert!(
+        post(&store, "b", &[anonymous.clone()], at(1))
+            .await
+            .is_empty()
+    );
+    let mut forged = answer(&task);
+    forged.lease_id = Some("made-up".into());
+    assert!(post(&store, "a", &[forged], at(1)).await.is_empty());
+    // The Python agent names no lease: the holder's result counts, as before.
+    assert_eq!(post(&store, "a", &[anonymous], at(2)).await, [task.id]);
 }

@@ -17,6 +17,8 @@ contract!(
     lease_fills_the_wire_task,
     lease_carries_request_options_only_when_set,
     concurrent_agents_never_share_a_task,
+    concurrent_agents_never_split_a_group,
+    a_task_added_to_a_leased_group_waits_for_the_group,
 );
 
 async fn lease_hands_out_only_due_tasks(store: Store) {
@@ -156,6 +158,8 @@ async fn lease_limit_counts_groups_earliest_first(store: Store) {
 
     let first = store.lease("a", 2, LEASE, at(10)).await.unwrap();
     assert_eq!(first.len(), 6, "2 groups of 3 tasks");
+    let ids: HashSet<_> = first.iter().map(|t| t.lease_id.clone()).collect();
+    assert_eq!(ids.len(), 1, "one call, one lease: {ids:?}");
     let hosts: HashSet<_> = first.iter().map(|t| t.url.clone()).collect();
     assert_eq!(
         hosts,
@@ -166,6 +170,10 @@ async fn lease_limit_counts_groups_earliest_first(store: Store) {
     );
     let second = store.lease("a", 2, LEASE, at(10)).await.unwrap();
     assert_eq!(second.len(), 3);
+    assert_ne!(
+        second[0].lease_id, first[0].lease_id,
+        "a new call, a new lease"
+    );
     assert!(second.iter().all(|t| t.url == "https://g2.example/"));
     assert!(store.lease("a", 2, LEASE, at(10)).await.unwrap().is_empty());
 }
@@ -223,6 +231,7 @@ async fn lease_fills_the_wire_task(store: Store) {
         (task.selected_by.as_deref(), task.selected_at),
         (Some("agent-1"), Some(at(1)))
     );
+    assert!(task.lease_id.as_deref().is_some_and(|id| id.len() >= 16));
     let json = serde_json::to_value(&task).unwrap();
     assert_eq!(
         (json["ip_version"].as_str(), json["method"].as_str()),
@@ -290,4 +299,83 @@ async fn concurrent_agents_never_share_a_task(store: Store) {
     for (id, agent) in owner {
         assert_eq!(store.task(id).await.unwrap().leased_by, Some(agent));
     }
+}
+
+/// 160 due groups of 3 to 5 tasks whose ids are interleaved (as config reloads leave them),
+/// 6 agents leasing 4 groups at a time, all at once: each group goes to one agent, whole.
+async fn concurrent_agents_never_split_a_group(store: Store) {
+    const CHECKS: [&str; 5] = [
+        "status-is",
+        "body-contains",
+        "headers-contain",
+        "status-in",
+        "body-like",
+    ];
+    let size = |g: usize| 3 + g % 3;
+    let specs: Vec<_> = CHECKS
+        .iter()
+        .enumerate()
+        .flat_map(|(c, check)| {
+            (0..160)
+                .filter(move |&g| c < size(g))
+                .map(move |g| spec(&format!("https://split-{g}.example/"), check))
+        })
+        .collect();
+    store.sync_tasks(&specs, at(0)).await.unwrap();
+
+    let agents = (0..6).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let agent = format!("agent-{n}");
+            let mut got = Vec::new();
+            loop {
+                let leased = store
+                    .lease(&agent, 4, Duration::from_secs(600), at(1))
+                    .await
+                    .expect("lease");
+                if leased.is_empty() && store.waiting_count(at(1)).await.unwrap() == 0 {
+                    break;
+                }
+                got.extend(leased.into_iter().map(|t| (t.task_group, t.id)));
+                tokio::task::yield_now().await;
+            }
+            (agent, got)
+        })
+    });
+    let mut holders: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut seen = HashSet::new();
+    for handle in agents.collect::<Vec<_>>() {
+        let (agent, leased) = handle.await.expect("an agent panicked");
+        for (group, id) in leased {
+            assert!(seen.insert(id), "task {id} was handed out twice");
+            holders.entry(group).or_default().insert(agent.clone());
+        }
+    }
+    assert_eq!(seen.len(), specs.len(), "every task handed out once");
+    let split: Vec<_> = holders.iter().filter(|(_, a)| a.len() > 1).collect();
+    assert!(split.is_empty(), "groups split between agents: {split:?}");
+}
+
+/// A task synced into a group while an agent holds the group waits for the group's lease to
+/// end, rather than going alone to another agent (which would send the shared request again).
+async fn a_task_added_to_a_leased_group_waits_for_the_group(store: Store) {
+    let url = "https://grow.example/";
+    let (x, y) = (spec(url, "status-is"), spec(url, "body-contains"));
+    store
+        .sync_tasks(std::slice::from_ref(&x), at(0))
+        .await
+        .unwrap();
+    let first = lease_all(&store, "a", at(0)).await;
+    assert_eq!(first.len(), 1);
+    store.sync_tasks(&[x, y], at(1)).await.unwrap();
+    assert!(
+        lease_all(&store, "b", at(2)).await.is_empty(),
+        "the new task's group is held by a"
+    );
+    store
+        .ingest("a", &[finished(first[0].id, Severity::Ok)], at(3))
+        .await
+        .unwrap();
+    let leased = lease_all(&store, "b", at(4)).await;
+    assert_eq!(leased.len(), 2, "the whole group, once a let it go");
 }

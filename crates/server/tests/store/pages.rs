@@ -13,6 +13,7 @@ contract!(
     task_and_result_not_found,
     task_results_paginate_newest_first,
     purge_keeps_each_tasks_latest_result,
+    purge_works_through_batches_and_the_count_follows,
     stats_count_waiting_results_and_leased,
     reschedule_non_ok_makes_them_due,
 );
@@ -367,6 +368,51 @@ async fn purge_keeps_each_tasks_latest_result(store: Store) {
         1,
         "b's only result is its latest"
     );
+}
+
+/// More results past retention than one purge statement deletes (SQLite purges in batches
+/// of 2,000); the result count of `/api/stats` follows inserts, purges and deleted tasks.
+async fn purge_works_through_batches_and_the_count_follows(store: Store) {
+    // Arrange: 500 tasks with 6 results each, an hour apart.
+    let specs: Vec<_> = (0..500)
+        .map(|i| spec(&format!("https://s{i}.example/"), "status-is"))
+        .collect();
+    store.sync_tasks(&specs, at(0)).await.unwrap();
+    for round in 0..6 {
+        let now = at(round * 3600);
+        let leased = lease_all(&store, "a", now).await;
+        assert_eq!(leased.len(), 500);
+        let results: Vec<_> = leased
+            .iter()
+            .map(|t| finished(t.id, Severity::Ok))
+            .collect();
+        store.ingest("a", &results, now).await.unwrap();
+    }
+    // Exact on SQLite; an estimate from the statistics on PostgreSQL (exact too before the
+    // table's first analyze, but autovacuum may run meanwhile).
+    let exact = store.backend() == "sqlite";
+    if exact {
+        assert_eq!(store.stats(at(0)).await.unwrap().results_count, 3000);
+    }
+
+    // Act: everything but the last round is past retention.
+    let purged = store.purge_results(at(5 * 3600)).await.unwrap();
+
+    // Assert: 2,500 deleted, each task keeps its latest result.
+    assert_eq!(purged, 2500);
+    for task in store.domain_tasks("s7.example").await.unwrap() {
+        let kept = store.task_results(task.id, None, 10).await.unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].submitted_at, at(5 * 3600));
+    }
+    if exact {
+        assert_eq!(store.stats(at(0)).await.unwrap().results_count, 500);
+        // Deleting tasks deletes their results, and the count follows.
+        store.sync_tasks(&specs[..400], at(0)).await.unwrap();
+        assert_eq!(store.stats(at(0)).await.unwrap().results_count, 400);
+    } else {
+        assert!(store.stats(at(0)).await.unwrap().results_count > 0);
+    }
 }
 
 async fn stats_count_waiting_results_and_leased(store: Store) {

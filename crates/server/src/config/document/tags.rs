@@ -67,7 +67,11 @@ impl Builder<'_, '_> {
             }
         };
         value.unwrap_or_else(|| {
-            let message = format!("{text:?} is not a valid !!{suffix}");
+            let message = if super::super::problem::is_secret_path(path) {
+                format!("not a valid !!{suffix}")
+            } else {
+                format!("{text:?} is not a valid !!{suffix}")
+            };
             self.loader.error_at(&self.file, line, path, message);
             Value::Null
         })

@@ -26,6 +26,12 @@ pub struct ErrorBody {
     example = json!({"detail": "Not authenticated: log in first"}))]
 pub struct Unauthorized(ErrorBody);
 
+/// 403: authenticated, but not as the agent named.
+#[derive(ToResponse)]
+#[response(description = "The token belongs to another agent than the one named",
+    example = json!({"detail": "This token belongs to agent paris-1, not to agent lyon-2"}))]
+pub struct Forbidden(ErrorBody);
+
 /// 404: nothing there.
 #[derive(ToResponse)]
 #[response(description = "Not found", example = json!({"detail": "Not found"}))]
@@ -36,6 +42,19 @@ pub struct NotFound(ErrorBody);
 #[response(description = "The body is not JSON of the expected shape (or is over the size limit)",
     example = json!({"detail": "Failed to deserialize the JSON body into the target type"}))]
 pub struct Unprocessable(ErrorBody);
+
+/// 400: a query parameter that does not parse or is out of its documented range.
+#[derive(ToResponse)]
+#[response(description = "A query parameter is not an integer, or is out of its range",
+    example = json!({"detail": "limit must be from 1 to 500, not 0"}))]
+pub struct BadQuery(ErrorBody);
+
+/// 503: the database cannot be used right now (down, restarting, locked, disk full); the
+/// cause is logged on the server. Comes with `Retry-After`.
+#[derive(ToResponse)]
+#[response(description = "The database is unavailable for now: try again later (`Retry-After`)",
+    example = json!({"detail": "The database is unavailable (the connection failed); try again later"}))]
+pub struct Unavailable(ErrorBody);
 
 /// 500: the cause is logged on the server, never shown.
 #[derive(ToResponse)]

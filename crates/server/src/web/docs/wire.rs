@@ -102,6 +102,9 @@ pub struct Task {
     selected_by: Option<String>,
     /// Absent when the path sets no request option.
     request_options: Option<RequestOptions>,
+    /// The lease that handed the task out (a new one per call): an agent echoes it in the
+    /// task's result, which is then taken only for that lease. Agents may ignore it.
+    lease_id: Option<String>,
 }
 
 /// One result posted by an agent.
@@ -115,6 +118,10 @@ pub struct AgentResult {
     context: serde_json::Value,
     /// Total time of the request in milliseconds.
     elapsed_ms: Option<f64>,
+    /// The `lease_id` of the task, echoed. When given, the result is refused unless the task
+    /// is still under that very lease (a late result of an earlier run is dropped); without
+    /// it, a result counts while its task is leased to this agent.
+    lease_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -175,6 +182,7 @@ mod tests {
             follow_redirects_to_private: true,
             follow_redirects_with_data: true,
         });
+        task.lease_id = Some("lease".into());
         let json = serde_json::to_value(&task).unwrap();
         assert_eq!(properties::<Task>(), keys(json.clone()));
         assert_eq!(
@@ -190,6 +198,7 @@ mod tests {
             status: wire::Status::Success,
             context: json!({}),
             elapsed_ms: Some(1.0),
+            lease_id: Some("lease".into()),
         };
         let json = serde_json::to_value(&result).unwrap();
         assert_eq!(properties::<AgentResult>(), keys(json));
