@@ -80,13 +80,22 @@ impl From<crate::store::Error> for PageError {
             crate::store::Error::NotFound => {
                 PageError(StatusCode::NOT_FOUND, "This page does not exist.".into())
             }
-            other => {
-                tracing::error!(error = ?other, "store error while rendering a page");
-                PageError(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "The server could not build this page.".into(),
-                )
-            }
+            other => match other.unavailable() {
+                Some(why) => {
+                    tracing::error!(error = %other, "the database is unavailable ({why})");
+                    PageError(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("The database is unavailable ({why}); try again in a moment."),
+                    )
+                }
+                None => {
+                    tracing::error!(error = ?other, "store error while rendering a page");
+                    PageError(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "The server could not build this page.".into(),
+                    )
+                }
+            },
         }
     }
 }
