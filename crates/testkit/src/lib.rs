@@ -9,10 +9,13 @@
 //! Not for production: errors panic with a message, which is what a test wants.
 #![warn(missing_docs)]
 
+pub mod farm;
 pub mod ldap;
 pub mod postgres;
+pub mod process;
 mod sites;
 pub mod smtp;
+pub mod tmpfs;
 
 pub use sites::{blackhole, closed_port, redirects, slow};
 
