@@ -146,7 +146,7 @@ fn the_reference_example_loads_with_its_warnings() {
     assert!(
         c.warnings[1]
             .message
-            .contains("no remote agent can authenticate")
+            .contains("only agents with their own token")
     );
     assert!(c.service.secrets.is_empty());
     // The typo'd path is requested with GET, as in the reference.

@@ -56,7 +56,7 @@ pub(crate) fn read_service(node: &Node, p: &mut Problems) -> Service {
         Some(n) => reader::strings(n, &sec.path("secrets"), p).unwrap_or_default(),
         // The reference example's list holds only comments, so it is null: say so, don't fail.
         None => {
-            let message = "no secret: no remote agent can authenticate (generate one with `argos server generate-token`)";
+            let message = "no secret: only agents with their own token (`argos server agent-token add`) can authenticate (generate a shared one with `argos server generate-token`)";
             match map.get("secrets") {
                 Some(value) => p.warn(value, "service.secrets", message),
                 None => p.error(
