@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::alerts::{self, Alerts, Channels};
 use super::channels::{self, http_url, named};
 use super::db::{Db, read_db, warn_tmp_database};
+use super::ldap::{Ldap, read_ldap};
 use super::problem::Problems;
 use super::reader::{self, Section};
 use super::rollups::{self, Rollups};
@@ -136,23 +137,6 @@ pub enum UnauthenticatedAccess {
     Dashboard,
     /// No login at all.
     All,
-}
-
-/// `general.ldap`: check logins against an LDAP directory instead of the users table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ldap {
-    /// Server URI, e.g. `ldaps://ldap.example.org`.
-    pub uri: String,
-    /// Search base.
-    pub user_tree: String,
-    /// Service account used to search.
-    pub bind_dn: Option<String>,
-    /// Its password.
-    pub bind_pwd: Option<String>,
-    /// Login attribute (`uid`, `mail`, ...).
-    pub user_attr: String,
-    /// Extra filter ANDed to the user search; `None` adds nothing (the reference added "None").
-    pub user_filter: Option<String>,
 }
 
 /// Reads `general`, and says which notification channels exist so that websites'
@@ -370,33 +354,4 @@ fn root_path(node: &Node, path: &str, p: &mut Problems) -> Option<String> {
         return None;
     }
     Some(value.trim_end_matches('/').to_owned())
-}
-
-fn read_ldap(node: &Node, path: &str, p: &mut Problems) -> Ldap {
-    let keys = &[
-        "uri",
-        "user_tree",
-        "bind_dn",
-        "bind_pwd",
-        "user_attr",
-        "user_filter",
-    ];
-    let sec = Section::new(node, path, keys, p);
-    if let (Some(n), None) = (sec.get("bind_dn"), sec.get("bind_pwd")) {
-        let message =
-            "bind_dn needs bind_pwd: without it the directory would take the search as anonymous";
-        p.error(n, &sec.path("bind_dn"), message);
-    }
-    Ldap {
-        uri: sec.req("uri", p, reader::non_empty).unwrap_or_default(),
-        user_tree: sec
-            .req("user_tree", p, reader::non_empty)
-            .unwrap_or_default(),
-        bind_dn: sec.opt("bind_dn", p, reader::string),
-        bind_pwd: sec.opt("bind_pwd", p, reader::string),
-        user_attr: sec
-            .req("user_attr", p, reader::non_empty)
-            .unwrap_or_default(),
-        user_filter: sec.opt("user_filter", p, reader::string),
-    }
 }

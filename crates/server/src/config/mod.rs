@@ -24,6 +24,7 @@ mod db;
 mod document;
 mod general;
 mod include;
+mod ldap;
 mod maintenance;
 mod options;
 mod paths;
@@ -45,9 +46,10 @@ pub use argos_checks::duration;
 pub use argos_checks::{Check, IpVersion, Method, RequestData, Severity, Threshold};
 pub use db::{DEFAULT_MAX_OVERFLOW, DEFAULT_POOL_SIZE, Db, MAX_POOL};
 pub use general::{
-    DEFAULT_ALERT_STORM_THRESHOLD, DEFAULT_SESSION_DURATION, Env, General, Ldap, MAX_RETRIES,
+    DEFAULT_ALERT_STORM_THRESHOLD, DEFAULT_SESSION_DURATION, Env, General, MAX_RETRIES,
     MAX_STORM_THRESHOLD, UnauthenticatedAccess,
 };
+pub use ldap::Ldap;
 pub use paths::PathConfig;
 pub use problem::{ConfigError, Level, Problem};
 pub use reader::{MAX_DURATION, MAX_PERIOD, MAX_SESSION};

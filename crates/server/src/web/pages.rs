@@ -22,6 +22,9 @@ use crate::store::{DomainFilter, DomainSort, Scope, Step};
 use argos_checks::Severity;
 
 mod domain;
+mod history;
+
+use history::{agents, alerts, result, task_results};
 
 /// Domains shown per page.
 pub const DOMAINS_PER_PAGE: i64 = 100;
@@ -325,89 +328,6 @@ async fn domain(
     });
     ctx["maintenance"] = json!(state.rules().maintenance_of_netloc(&netloc, now));
     render_page(&state, &visitor, "domain.html", ctx)
-}
-
-#[derive(Debug, Deserialize)]
-struct HistoryQuery {
-    before: Option<i64>,
-}
-
-async fn task_results(
-    State(state): State<Arc<AppState>>,
-    Extension(visitor): Extension<Visitor>,
-    Path(id): Path<i64>,
-    Query(q): Query<HistoryQuery>,
-) -> Result<Html<String>, PageError> {
-    let task = state.store.task(id).await?;
-    let results = state
-        .store
-        .task_results(id, q.before, RESULTS_PER_PAGE)
-        .await?;
-    let older = (results.len() as i64 == RESULTS_PER_PAGE)
-        .then(|| results.last().map(|r| r.id))
-        .flatten();
-    render_page(
-        &state,
-        &visitor,
-        "results.html",
-        json!({ "task": task, "results": results, "older": older }),
-    )
-}
-
-async fn result(
-    State(state): State<Arc<AppState>>,
-    Extension(visitor): Extension<Visitor>,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, PageError> {
-    let result = state.store.result(id).await?;
-    let task = state.store.task(result.task_id).await?;
-    render_page(
-        &state,
-        &visitor,
-        "result.html",
-        json!({ "result": result, "task": task }),
-    )
-}
-
-async fn agents(
-    State(state): State<Arc<AppState>>,
-    Extension(visitor): Extension<Visitor>,
-) -> Result<Html<String>, PageError> {
-    let now = Utc::now();
-    let silent = state.config().recurring_tasks.time_without_agent;
-    let agents: Vec<Value> = state
-        .store
-        .agents()
-        .await?
-        .into_iter()
-        .map(|a| {
-            let mut v = json!(a);
-            v["results_last_hour"] = json!(a.results_last_hour(now));
-            v["silent"] = json!((now - a.last_seen).to_std().unwrap_or_default() > silent);
-            v
-        })
-        .collect();
-    let silent_after = super::dashboard::human_seconds(silent.as_secs() as i64);
-    let ctx = json!({ "agents": agents, "silent_after": silent_after });
-    render_page(&state, &visitor, "agents.html", ctx)
-}
-
-async fn alerts(
-    State(state): State<Arc<AppState>>,
-    Extension(visitor): Extension<Visitor>,
-    Query(q): Query<HistoryQuery>,
-) -> Result<Html<String>, PageError> {
-    let alerts = state.store.alerts_page(q.before, ALERTS_PER_PAGE).await?;
-    let pending = state.store.pending_deliveries().await?;
-    let older = (alerts.len() as i64 == ALERTS_PER_PAGE)
-        .then(|| alerts.last().map(|a| a.alert.id))
-        .flatten();
-    render_page(
-        &state,
-        &visitor,
-        "alerts.html",
-        json!({ "alerts": alerts, "older": older, "pending": pending }),
-    )
 }
 
 async fn style() -> impl IntoResponse {
