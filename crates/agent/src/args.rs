@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use argos_checks::probe::cache::DEFAULT_DNS_TTL;
 use argos_checks::probe::{Probe, ProbeOptions};
 use clap::Args;
 
 use crate::http::HttpSource;
-use crate::pipeline::{RunOptions, run};
+use crate::pipeline::{DEFAULT_LEASES_IN_FLIGHT, DEFAULT_REPORTS_IN_FLIGHT, RunOptions, run};
 
 /// `argos agent SERVER_URL AUTH [options]`.
 #[derive(Debug, Clone, Args)]
@@ -35,6 +36,15 @@ pub struct AgentArgs {
     /// Timeout of one check request, in seconds.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+    /// Calls leasing tasks from the server in flight at once (1: lease only for free slots).
+    #[arg(long, default_value_t = DEFAULT_LEASES_IN_FLIGHT)]
+    pub leases_in_flight: usize,
+    /// Calls posting results to the server in flight at once.
+    #[arg(long, default_value_t = DEFAULT_REPORTS_IN_FLIGHT)]
+    pub reports_in_flight: usize,
+    /// Seconds the addresses of a host name are kept (0: resolve for every check).
+    #[arg(long, default_value_t = DEFAULT_DNS_TTL.as_secs())]
+    pub dns_ttl: u64,
 }
 
 impl AgentArgs {
@@ -54,6 +64,7 @@ impl AgentArgs {
             opts.user_agent = format!("{} - {}", opts.user_agent, self.user_agent);
         }
         opts.timeout = Duration::from_secs(self.timeout.max(1));
+        opts.dns_ttl = Duration::from_secs(self.dns_ttl);
         opts
     }
 
@@ -71,6 +82,8 @@ impl AgentArgs {
         let opts = RunOptions {
             max_in_flight: self.max_tasks.max(1),
             idle_wait: Duration::from_secs(self.wait_time.max(1)),
+            leases_in_flight: self.leases_in_flight.max(1),
+            reports_in_flight: self.reports_in_flight.max(1),
         };
         run(Arc::new(source), Arc::new(probe), opts, shutdown_signal()).await?;
         Ok(())

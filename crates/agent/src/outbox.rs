@@ -8,8 +8,10 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::time::Duration;
 
 use argos_checks::AgentResult;
+use tokio::time::Instant;
 
 /// Results posted in one call at most.
 pub const BATCH_MAX: usize = 200;
@@ -30,6 +32,8 @@ pub(crate) struct Batch {
     pub(crate) attempts: u32,
     /// This is the `error` result standing for a result the server refused.
     pub(crate) replacement: bool,
+    /// When its first result came, for a batch still taking results (`None`: closed).
+    opened: Option<Instant>,
 }
 
 impl Batch {
@@ -51,13 +55,13 @@ impl Batch {
             results,
             attempts: self.attempts,
             replacement: false,
+            opened: None,
         };
         (half(std::mem::take(&mut self.results)), half(second))
     }
 
     fn has_room_for(&self, bytes: usize) -> bool {
-        self.attempts == 0
-            && !self.replacement
+        self.opened.is_some()
             && self.results.len() < BATCH_MAX
             && self.bytes + bytes <= BATCH_MAX_BYTES
     }
@@ -83,7 +87,23 @@ impl Outbox {
                 self.results += 1;
                 self.bytes += bytes;
             }
-            _ => self.push_back(Batch::of(result)),
+            _ => {
+                let mut batch = Batch::of(result);
+                batch.opened = Some(Instant::now());
+                self.push_back(batch);
+            }
+        }
+    }
+
+    /// When the oldest batch should be posted: `now` once it is closed (full, or tried
+    /// already), else `delay` after its first result; `None` when there is nothing to post.
+    pub(crate) fn ready_at(&self, delay: Duration, now: Instant) -> Option<Instant> {
+        let front = self.batches.front()?;
+        match front.opened {
+            Some(opened) if self.batches.len() == 1 && front.results.len() < BATCH_MAX => {
+                Some(opened + delay)
+            }
+            _ => Some(now),
         }
     }
 
@@ -96,23 +116,23 @@ impl Outbox {
         self.results < BUFFER_MAX && self.bytes < BUFFER_MAX_BYTES
     }
 
-    /// Whether a full batch is ready (no need to wait for companions).
-    pub(crate) fn has_full_batch(&self) -> bool {
-        self.batches.len() > 1
-    }
-
+    /// Takes the oldest batch out (closing it).
     pub(crate) fn pop_front(&mut self) -> Option<Batch> {
-        let batch = self.batches.pop_front()?;
+        let mut batch = self.batches.pop_front()?;
+        batch.opened = None;
         self.results -= batch.results.len();
         self.bytes -= batch.bytes;
         Some(batch)
     }
 
+    /// Puts back a batch taken out (split, replaced or to retry): it stays closed, so it is
+    /// never changed between two attempts.
     pub(crate) fn push_front(&mut self, batch: Batch) {
         self.count(&batch);
         self.batches.push_front(batch);
     }
 
+    /// Like [`push_front`](Self::push_front), behind the others.
     pub(crate) fn push_back(&mut self, batch: Batch) {
         self.count(&batch);
         self.batches.push_back(batch);
@@ -195,6 +215,29 @@ mod tests {
         let (a, b) = big.split();
         assert_eq!((a.results.len(), b.results.len()), (1, 2));
         assert_eq!((a.attempts, b.attempts), (3, 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_batch_is_ready_once_closed_or_after_the_delay() {
+        let delay = Duration::from_millis(100);
+        let mut outbox = Outbox::default();
+        assert_eq!(outbox.ready_at(delay, Instant::now()), None);
+        let opened = Instant::now();
+        outbox.push(result(1, 0));
+        tokio::time::advance(Duration::from_millis(30)).await;
+        let now = Instant::now();
+        assert_eq!(outbox.ready_at(delay, now), Some(opened + delay));
+        // Full: no need to wait for companions.
+        for i in 2..=(BATCH_MAX as i64 + 1) {
+            outbox.push(result(i, 0));
+        }
+        assert_eq!(outbox.ready_at(delay, now), Some(now));
+        // Taken out and put back (a retry): closed, ready at once.
+        let mut outbox = Outbox::default();
+        outbox.push(result(1, 0));
+        let batch = outbox.pop_front().unwrap();
+        outbox.push_back(batch);
+        assert_eq!(outbox.ready_at(delay, now), Some(now));
     }
 
     #[test]

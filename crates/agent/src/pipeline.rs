@@ -1,11 +1,16 @@
 //! The agent's streaming pipeline (ARCHITECTURE.md, "The agent"):
 //!
 //! ```text
-//! lease loop ──groups──▶ bounded in-flight set (N permits, one request per group)
-//!      ▲                               │ results
-//!      └── leases more as permits free ┴──▶ reporter (flush every 100 ms, 200 results or 4 MiB,
-//!                                               retry with backoff, bounded buffer) ──▶ server
+//! lease calls (2 in flight) ──groups──▶ bounded in-flight set (N permits, one request per group)
+//!      ▲                                       │ results
+//!      └── leases more as slots free ◀─────────┴──▶ reporter (flush every 100 ms, 200 results
+//!            (module `lease`)                        or 4 MiB; 4 posts in flight; retry with
+//!                                                    backoff; bounded buffer) ──▶ server
 //! ```
+//! Several lease and report calls are in flight because the server takes tens to hundreds of
+//! milliseconds per call: one of each, waited on in turn, capped the agent near a thousand
+//! checks per second whatever the sites' speed.
+//!
 //! There is no batch barrier: a slow site holds one permit, not the whole agent. When the server
 //! is unreachable, results wait in the reporter's bounded outbox; once it is full, checks block
 //! handing theirs over, no permit frees, and leasing pauses — nothing is lost and memory stays
@@ -17,15 +22,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use argos_checks::group::{request_key, run_group};
+use argos_checks::Task;
+use argos_checks::group::request_key;
 use argos_checks::probe::Probe;
-use argos_checks::{AgentResult, Task};
-use tokio::sync::{Semaphore, mpsc};
-use tokio::time::{sleep, timeout};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
 
-use crate::backoff::Backoff;
-use crate::report::report;
-use crate::source::{Lease, TaskSource};
+use crate::lease::lease_loop;
+use crate::report::report_with;
+use crate::source::TaskSource;
 
 /// How long shutdown waits for the checks in flight and their results.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -33,13 +38,34 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// (byte-bounded) buffer.
 const HANDOFF: usize = 1_000;
 
+/// Lease calls in flight at most, by default.
+pub const DEFAULT_LEASES_IN_FLIGHT: usize = 2;
+/// Report calls (posts of results) in flight at most, by default.
+pub const DEFAULT_REPORTS_IN_FLIGHT: usize = 4;
+
 /// How the pipeline runs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Request groups in flight at most.
+    /// Request groups running at most.
     pub max_in_flight: usize,
     /// Pause after the server had nothing due.
     pub idle_wait: Duration,
+    /// Lease calls in flight at most. With more than one, up to `max_in_flight` groups are
+    /// leased ahead of a free permit (see module `lease`); with one, none is.
+    pub leases_in_flight: usize,
+    /// Posts of results in flight at most.
+    pub reports_in_flight: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            max_in_flight: 50,
+            idle_wait: Duration::from_secs(10),
+            leases_in_flight: DEFAULT_LEASES_IN_FLIGHT,
+            reports_in_flight: DEFAULT_REPORTS_IN_FLIGHT,
+        }
+    }
 }
 
 /// Why the agent stopped on its own.
@@ -72,7 +98,8 @@ pub async fn run<S: TaskSource>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), AgentError> {
     let (tx, rx) = mpsc::channel(HANDOFF);
-    let mut reporter = tokio::spawn(report(source.clone(), rx));
+    let posts = opts.reports_in_flight;
+    let mut reporter = tokio::spawn(report_with(source.clone(), rx, posts));
     let mut leaser = tokio::spawn(lease_loop(source, probe, opts, tx));
     tokio::pin!(shutdown);
     tokio::select! {
@@ -122,74 +149,8 @@ fn died(part: &'static str, ended: Result<(), tokio::task::JoinError>) -> AgentE
     AgentError::Died { part, why }
 }
 
-async fn lease_loop<S: TaskSource>(
-    source: Arc<S>,
-    probe: Arc<Probe>,
-    opts: RunOptions,
-    tx: mpsc::Sender<AgentResult>,
-) {
-    let permits = Arc::new(Semaphore::new(opts.max_in_flight.max(1)));
-    let mut backoff = Backoff::default();
-    loop {
-        // Wait for a free slot, then ask for as many groups as there are free slots.
-        let Ok(first) = permits.clone().acquire_owned().await else {
-            return;
-        };
-        let wanted = 1 + permits.available_permits();
-        match source
-            .lease(u32::try_from(wanted).unwrap_or(u32::MAX))
-            .await
-        {
-            Ok(lease) if lease.tasks.is_empty() && lease.unreadable.is_empty() => {
-                drop(first);
-                backoff.reset();
-                sleep(opts.idle_wait).await;
-            }
-            Ok(Lease { tasks, unreadable }) => {
-                backoff.reset();
-                // Their `error` results release the tasks this agent cannot read.
-                for result in unreadable {
-                    if tx.send(result).await.is_err() {
-                        return;
-                    }
-                }
-                tracing::debug!(tasks = tasks.len(), "leased");
-                let mut first = Some(first);
-                for group in group_by_request(tasks) {
-                    let permit = match first.take() {
-                        Some(p) => p,
-                        // The server may hand out more groups than asked (the Python server
-                        // returned one extra); wait for a slot rather than exceed the bound.
-                        None => match permits.clone().acquire_owned().await {
-                            Ok(p) => p,
-                            Err(_) => return,
-                        },
-                    };
-                    let (probe, tx) = (probe.clone(), tx.clone());
-                    // Detached on purpose: at shutdown the lease loop is dropped but the checks
-                    // in flight finish and their results are still reported.
-                    tokio::spawn(async move {
-                        for result in run_group(&probe, &group).await {
-                            if tx.send(result).await.is_err() {
-                                break;
-                            }
-                        }
-                        drop(permit);
-                    });
-                }
-            }
-            Err(e) => {
-                drop(first);
-                let wait = backoff.next(e.retry_after());
-                tracing::warn!(error = %e, retry_in = ?wait, "cannot lease tasks");
-                sleep(wait).await;
-            }
-        }
-    }
-}
-
 /// Groups tasks by the request they need, keeping the server's order.
-fn group_by_request(tasks: Vec<Task>) -> Vec<Vec<Task>> {
+pub(crate) fn group_by_request(tasks: Vec<Task>) -> Vec<Vec<Task>> {
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<Vec<Task>> = Vec::new();
     for task in tasks {

@@ -3,8 +3,10 @@
 //! for good, and no result may sink a batch.
 //!
 //! - The server is unreachable, or answers 401/403/408/429 or a 5xx: the batch is kept and
-//!   tried again after a capped, jittered backoff (at least the server's `Retry-After`). It
-//!   goes to the back of the outbox, so the other batches get their turn.
+//!   tried again after a capped, jittered backoff (at least the server's `Retry-After`), and
+//!   no other post starts before. It goes to the back of the outbox, so the other batches get
+//!   their turn. Posts that were already in flight and fail the same way do not lengthen the
+//!   backoff: several posts in flight must not make one outage look like several.
 //! - The server refuses the batch itself (another 4xx: 413 too large, 422 unreadable...):
 //!   the batch is split in halves, and the halves are posted on their own, until the result
 //!   at fault is alone. A 5xx on the same batch again and again while the server takes an
@@ -18,10 +20,12 @@ use std::time::Duration;
 
 use argos_checks::{AgentResult, Outcome};
 use tokio::sync::mpsc;
+use tokio::task::{JoinError, JoinSet};
 use tokio::time::{Instant, sleep_until};
 
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, MAX_RETRY_AFTER};
 use crate::outbox::{Batch, Outbox};
+use crate::pipeline::DEFAULT_REPORTS_IN_FLIGHT;
 use crate::source::{SourceError, TaskSource};
 
 /// How long a result may wait for companions before it is posted.
@@ -29,77 +33,157 @@ pub const BATCH_DELAY: Duration = Duration::from_millis(100);
 /// Failed posts of a batch (5xx) before it is suspected of causing them.
 pub const SUSPECT_AFTER: u32 = 3;
 
-/// Posts the results received on `rx` until it is closed and everything is sent (or given up).
-pub async fn report<S: TaskSource>(source: Arc<S>, mut rx: mpsc::Receiver<AgentResult>) {
-    let mut outbox = Outbox::default();
-    let mut backoff = Backoff::default();
-    let mut open = true;
-    loop {
-        if outbox.is_empty() {
-            match rx.recv().await {
-                Some(result) => outbox.push(result),
-                None => return,
+/// Posts the results received on `rx` until it is closed and everything is sent (or given up),
+/// with [`DEFAULT_REPORTS_IN_FLIGHT`] posts in flight at most.
+pub async fn report<S: TaskSource>(source: Arc<S>, rx: mpsc::Receiver<AgentResult>) {
+    report_with(source, rx, DEFAULT_REPORTS_IN_FLIGHT).await;
+}
+
+/// Like [`report`], with up to `max_posts` posts in flight.
+///
+/// Every batch belongs to one post at a time, or to the outbox: a result is never posted
+/// twice at once, and one a post could not deliver goes back to the outbox.
+pub async fn report_with<S: TaskSource>(
+    source: Arc<S>,
+    rx: mpsc::Receiver<AgentResult>,
+    max_posts: usize,
+) {
+    let mut reporter = Reporter {
+        source,
+        rx,
+        max_posts: max_posts.max(1),
+        outbox: Outbox::default(),
+        posts: JoinSet::new(),
+        backoff: Backoff::default(),
+        paused_until: None,
+        failed_at: None,
+        open: true,
+    };
+    reporter.run().await;
+}
+
+/// How a post ended.
+enum Posted {
+    /// Sent, or isolated: nothing left to do for the batch.
+    Sent,
+    /// The server will not take the batch as it is.
+    Refused(Batch, SourceError),
+    /// Try the batch again later, at least after the server's `Retry-After`.
+    Retry {
+        batch: Batch,
+        retry_after: Option<Duration>,
+        started: Instant,
+    },
+}
+
+struct Reporter<S> {
+    source: Arc<S>,
+    rx: mpsc::Receiver<AgentResult>,
+    max_posts: usize,
+    outbox: Outbox,
+    posts: JoinSet<Posted>,
+    backoff: Backoff,
+    /// No new post before this (the server failed; the outbox keeps taking results).
+    paused_until: Option<Instant>,
+    /// When the last failure was seen: posts started before it fail for the same reason and
+    /// do not lengthen the backoff again.
+    failed_at: Option<Instant>,
+    /// `rx` may still bring results.
+    open: bool,
+}
+
+impl<S: TaskSource> Reporter<S> {
+    async fn run(&mut self) {
+        loop {
+            self.start_posts();
+            if !self.open && self.outbox.is_empty() && self.posts.is_empty() {
+                return;
             }
-            // Companions for the first result; stop early once a batch is full.
-            open = take_in(&mut rx, &mut outbox, Instant::now() + BATCH_DELAY, true).await;
-        }
-        let Some(batch) = outbox.pop_front() else {
-            continue;
-        };
-        match post(source.as_ref(), batch, &mut outbox).await {
-            None => backoff.reset(),
-            Some(retry_after) => {
-                let until = Instant::now() + backoff.next(retry_after);
-                // Keep taking results in while waiting (the outbox is bounded).
-                open = take_in(&mut rx, &mut outbox, until, false).await && open;
+            let wake = self.next_wake();
+            tokio::select! {
+                Some(done) = self.posts.join_next() => self.settle(done),
+                received = self.rx.recv(), if self.open && self.outbox.has_room() => match received {
+                    Some(result) => self.outbox.push(result),
+                    None => self.open = false,
+                },
+                () = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
             }
         }
-        if !open && outbox.is_empty() {
+    }
+
+    /// Posts the batches that are ready, while posts are allowed and slots free.
+    fn start_posts(&mut self) {
+        let now = Instant::now();
+        if self.paused_until.is_some_and(|until| until > now) {
             return;
         }
+        self.paused_until = None;
+        while self.posts.len() < self.max_posts
+            && self
+                .outbox
+                .ready_at(BATCH_DELAY, now)
+                .is_some_and(|at| at <= now || !self.open)
+        {
+            let Some(batch) = self.outbox.pop_front() else {
+                return;
+            };
+            self.posts.spawn(post(self.source.clone(), batch));
+        }
+    }
+
+    /// When a batch becomes ready or the pause ends; `None` when only a post ending (or a
+    /// result coming) can change anything.
+    fn next_wake(&self) -> Option<Instant> {
+        if self.posts.len() >= self.max_posts {
+            return None;
+        }
+        self.paused_until
+            .or_else(|| self.outbox.ready_at(BATCH_DELAY, Instant::now()))
+    }
+
+    fn settle(&mut self, done: Result<Posted, JoinError>) {
+        let posted = match done {
+            Ok(posted) => posted,
+            // A post that panicked takes the reporter down with it (the agent then stops)
+            // rather than lose its batch quietly.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => panic!("a post of results ended unexpectedly: {e}"),
+        };
+        match posted {
+            Posted::Sent => self.backoff.reset(),
+            Posted::Refused(batch, error) => refused(batch, &error, &mut self.outbox),
+            Posted::Retry {
+                batch,
+                retry_after,
+                started,
+            } => {
+                // It goes to the back of the outbox, so the other batches get their turn.
+                self.outbox.push_back(batch);
+                let now = Instant::now();
+                let wait = if self.failed_at.is_none_or(|at| started >= at) {
+                    self.failed_at = Some(now);
+                    self.backoff.next(retry_after)
+                } else {
+                    retry_after.unwrap_or_default().min(MAX_RETRY_AFTER)
+                };
+                self.paused_until = self.paused_until.max(Some(now + wait));
+            }
+        }
     }
 }
 
-/// Receives results into the outbox until `until` (or a full batch, if `early`). Returns
-/// whether `rx` is still open.
-async fn take_in(
-    rx: &mut mpsc::Receiver<AgentResult>,
-    outbox: &mut Outbox,
-    until: Instant,
-    early: bool,
-) -> bool {
-    let mut open = true;
-    loop {
-        if early && outbox.has_full_batch() {
-            return open;
-        }
-        tokio::select! {
-            () = sleep_until(until) => return open,
-            received = rx.recv(), if open && outbox.has_room() => match received {
-                Some(result) => outbox.push(result),
-                None => open = false,
-            },
-        }
-    }
-}
-
-/// Posts one batch. `None` when it is settled (sent, split, replaced or dropped); otherwise
-/// it is back in the outbox and the caller should wait (at least the `Retry-After` given).
-async fn post<S: TaskSource>(
-    source: &S,
-    mut batch: Batch,
-    outbox: &mut Outbox,
-) -> Option<Option<Duration>> {
+/// Posts one batch and says how it went.
+async fn post<S: TaskSource>(source: Arc<S>, mut batch: Batch) -> Posted {
+    let started = Instant::now();
     let error = match source.report(&batch.results).await {
         Ok(()) => {
             tracing::debug!(results = batch.results.len(), "reported");
-            return None;
+            return Posted::Sent;
         }
         Err(e) => e,
     };
     if !error.is_transient() {
-        refused(batch, &error, outbox);
-        return None;
+        return Posted::Refused(batch, error);
     }
     batch.attempts += 1;
     if error.is_server_error()
@@ -108,14 +192,15 @@ async fn post<S: TaskSource>(
     {
         tracing::warn!(error = %error, results = batch.results.len(), attempts = batch.attempts,
             "the server takes other posts but keeps failing on this batch; isolating the result at fault");
-        refused(batch, &error, outbox);
-        return None;
+        return Posted::Refused(batch, error);
     }
     tracing::warn!(error = %error, results = batch.results.len(), attempts = batch.attempts,
         "cannot report results; keeping them to try again");
-    let retry_after = error.retry_after();
-    outbox.push_back(batch);
-    Some(retry_after)
+    Posted::Retry {
+        retry_after: error.retry_after(),
+        batch,
+        started,
+    }
 }
 
 /// The server will not take `batch` as it is: split it, or replace its one result by an

@@ -84,6 +84,7 @@ async fn results_are_kept_while_the_server_is_unreachable_and_the_bound_holds() 
     let opts = RunOptions {
         max_in_flight: 8,
         idle_wait: Duration::from_millis(50),
+        ..RunOptions::default()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(run(server.clone(), probe, opts, async move {
@@ -139,6 +140,7 @@ async fn shutdown_finishes_the_checks_in_flight_and_reports_them() {
     let opts = RunOptions {
         max_in_flight: 5,
         idle_wait: Duration::from_millis(50),
+        ..RunOptions::default()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(run(server.clone(), probe, opts, async move {
@@ -184,6 +186,7 @@ async fn run_until_it_dies(in_lease: bool) -> AgentError {
     let opts = RunOptions {
         max_in_flight: 2,
         idle_wait: Duration::from_millis(10),
+        ..RunOptions::default()
     };
     let never = std::future::pending::<()>();
     let ended = tokio::time::timeout(Duration::from_secs(10), run(source, probe, opts, never));
@@ -238,6 +241,7 @@ async fn unreadable_tasks_are_reported_as_errors_beside_the_others() {
     let opts = RunOptions {
         max_in_flight: 2,
         idle_wait: Duration::from_millis(10),
+        ..RunOptions::default()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(run(source.clone(), probe, opts, async move {

@@ -78,6 +78,7 @@ async fn deliver(results: Vec<AgentResult>, script: Box<Script>, want: usize) ->
     let opts = RunOptions {
         max_in_flight: 4,
         idle_wait: Duration::from_secs(1),
+        ..RunOptions::default()
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let agent = tokio::spawn(run(server.clone(), probe, opts, async move {

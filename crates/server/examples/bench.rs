@@ -214,6 +214,7 @@ async fn cold_run(label: &str, dir: &Path, port: u16, python: Option<&str>) -> O
             let run = RunOptions {
                 max_in_flight: 100,
                 idle_wait: Duration::from_millis(200),
+                ..RunOptions::default()
             };
             let agent = tokio::spawn(argos_agent::run(
                 Arc::new(source),

@@ -1,10 +1,12 @@
 //! The DNS probe: the addresses a host name resolves to in the task's family (A records for
 //! IPv4 tasks, AAAA for IPv6), through the system resolver as every other probe uses it.
+//! It always asks the resolver (it measures the lookup), and its answer refreshes the probe's
+//! cache for the other checks of the name.
 
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::resolve::lookup;
+use super::resolve::lookup_fresh;
 use super::tcp::Endpoint;
 use super::timing::Timings;
 use super::{FetchError, Probe};
@@ -33,7 +35,8 @@ impl Probe {
     pub async fn lookup(&self, endpoint: &Endpoint) -> Result<Resolved, FetchError> {
         let deadline = self.deadline(&endpoint.options);
         let started = Instant::now();
-        let found = tokio::time::timeout(deadline, lookup(&endpoint.host, endpoint.ip_version));
+        let found = lookup_fresh(&self.dns, &endpoint.host, endpoint.ip_version);
+        let found = tokio::time::timeout(deadline, found);
         let result = match found.await {
             Ok(Ok(addrs)) => Ok(addrs.into_iter().map(|a| a.ip()).collect()),
             Ok(Err(e)) => Err(FetchError::new(Reason::Dns, e.to_string())),

@@ -16,6 +16,7 @@
 use std::net::IpAddr;
 
 use super::FetchError;
+use super::cache::DnsCache;
 use super::resolve::lookup;
 use crate::reason::Reason;
 use crate::wire::IpVersion;
@@ -46,12 +47,16 @@ pub(crate) fn is_internal(ip: IpAddr) -> bool {
 }
 
 /// Refuses a hop to `to` when its host is (or resolves to) an internal address.
-pub(super) async fn check_hop(to: &url::Url, family: IpVersion) -> Result<(), FetchError> {
+pub(super) async fn check_hop(
+    dns: &DnsCache,
+    to: &url::Url,
+    family: IpVersion,
+) -> Result<(), FetchError> {
     let addresses = match to.host() {
         Some(url::Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
         Some(url::Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
         // A name that does not resolve fails when the hop is sent, with its own reason.
-        Some(url::Host::Domain(name)) => match lookup(name, family).await {
+        Some(url::Host::Domain(name)) => match lookup(dns, name, family).await {
             Ok(found) => found.into_iter().map(|a| a.ip()).collect(),
             Err(_) => return Ok(()),
         },

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::fetched::Redirect;
 use super::timing::{self, Phases};
-use super::{FetchError, Fetched, Probe, Request, body, certificate, guard, request};
+use super::{FetchError, Fetched, Probe, Request, body, certificate, guard, request, resolve};
 use crate::reason::Reason;
 use crate::wire::{Method, RequestData};
 
@@ -104,8 +104,11 @@ impl Probe {
             let remaining = limits.deadline.saturating_sub(started.elapsed());
             at.clone_from(&hop.url);
             if hop.guarded {
-                guard::check_hop(&hop.url, req.ip_version).await?;
+                guard::check_hop(&self.dns, &hop.url, req.ip_version).await?;
             }
+            // The client would connect to an IP literal of the other family (it binds no
+            // local address); a task of one family must not.
+            resolve::check_family(&hop.url, req.ip_version)?;
             let resp = self.send(req, &hop, remaining).await?;
             if hop.guarded {
                 guard::check_peer(&resp, &hop.url)?;

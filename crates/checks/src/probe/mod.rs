@@ -5,8 +5,11 @@
 //! machine-readable `reason`. No probe panics or returns early on a hostile site.
 //!
 //! Choices, and why:
-//! - one reqwest client per IP family, built once; binding to `0.0.0.0` or `::` keeps each on
-//!   its family, and [`resolve`] only returns addresses of that family;
+//! - one reqwest client per IP family, built once; its resolver ([`resolve`]) only returns
+//!   addresses of its family and IP literals of the other family are refused, so no connection
+//!   binds a local address (the kernel's port search then dominated the agent's CPU);
+//! - lookups go through one [`DnsCache`] shared by all clients: a name is resolved once per
+//!   TTL, not once per check, and failures are not kept;
 //! - redirects are not followed unless the path asks (`follow_redirects`): checks look at the
 //!   first answer by default (`http-to-https` needs it), and a followed chain is bounded and
 //!   stops on loops;
@@ -20,6 +23,7 @@
 //!   result carries the days to expiry (module `certificate`).
 
 mod body;
+pub mod cache;
 mod certificate;
 mod charset;
 mod classify;
@@ -33,11 +37,12 @@ mod tcp;
 mod timing;
 mod trust;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 
+pub use cache::{DnsCache, Lookup, SystemLookup};
 pub use dns::Resolved;
 pub use fetched::{Fetched, Redirect, TlsFacts};
 pub use request::{Request, check_request_data};
@@ -66,6 +71,10 @@ pub struct ProbeOptions {
     pub max_body_bytes: usize,
     /// Extra trusted CA certificates, each a PEM text (one or more certificates).
     pub extra_roots_pem: Vec<Vec<u8>>,
+    /// How long the addresses of a name are kept (zero: resolve for every check).
+    pub dns_ttl: Duration,
+    /// Names whose addresses are kept at most.
+    pub dns_cache_names: usize,
 }
 
 impl Default for ProbeOptions {
@@ -78,6 +87,8 @@ impl Default for ProbeOptions {
             timeout: DEFAULT_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             extra_roots_pem: Vec::new(),
+            dns_ttl: cache::DEFAULT_DNS_TTL,
+            dns_cache_names: cache::DEFAULT_DNS_CACHE_NAMES,
         }
     }
 }
@@ -222,20 +233,27 @@ pub struct Probe {
     insecure_v6: reqwest::Client,
     timeout: Duration,
     max_body_bytes: usize,
+    dns: Arc<DnsCache>,
 }
 
 impl Probe {
-    /// Builds the clients.
+    /// Builds the clients, resolving names with the system resolver.
     ///
     /// # Errors
     /// When an extra root certificate is unusable, or no trust store can be loaded.
     pub fn new(opts: ProbeOptions) -> Result<Probe, ProbeError> {
+        Probe::with_lookup(opts, Arc::new(SystemLookup))
+    }
+
+    /// Builds the clients, resolving names with `lookup` (behind the cache).
+    ///
+    /// # Errors
+    /// When an extra root certificate is unusable, or no trust store can be loaded.
+    pub fn with_lookup(opts: ProbeOptions, lookup: Arc<dyn Lookup>) -> Result<Probe, ProbeError> {
         let roots = trust::extra_roots(&opts.extra_roots_pem)?;
+        let dns = Arc::new(DnsCache::new(lookup, opts.dns_ttl, opts.dns_cache_names));
         let client = |family: IpVersion, verify: bool| {
-            let local = match family {
-                IpVersion::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                IpVersion::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            };
+            let cache = dns.clone();
             reqwest::Client::builder()
                 .user_agent(opts.user_agent.clone())
                 .redirect(reqwest::redirect::Policy::none())
@@ -246,8 +264,7 @@ impl Probe {
                 .tls_certs_merge(roots.clone())
                 .tls_danger_accept_invalid_certs(!verify)
                 .pool_max_idle_per_host(0)
-                .local_address(local)
-                .dns_resolver(resolve::FamilyResolver { family })
+                .dns_resolver(resolve::FamilyResolver { family, cache })
                 .connector_layer(timing::TimeConnect)
                 .timeout(opts.timeout)
                 .build()
@@ -259,6 +276,7 @@ impl Probe {
             insecure_v6: client(IpVersion::V6, false)?,
             timeout: opts.timeout,
             max_body_bytes: opts.max_body_bytes,
+            dns,
         })
     }
 

@@ -7,7 +7,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use super::resolve::lookup;
+use super::cache::DnsCache;
+use super::resolve::{family_of, lookup};
 use super::timing::Timings;
 use super::{FetchError, Probe};
 use crate::options::RequestOptions;
@@ -89,7 +90,7 @@ impl Probe {
             resolved: false,
             all_closed: true,
         };
-        let attempt = tokio::time::timeout(deadline, open(endpoint, &mut progress));
+        let attempt = tokio::time::timeout(deadline, open(&self.dns, endpoint, &mut progress));
         let result = match attempt.await {
             Ok(result) => result,
             Err(_) => {
@@ -126,7 +127,11 @@ struct Progress {
     all_closed: bool,
 }
 
-async fn open(endpoint: &Endpoint, progress: &mut Progress) -> Result<SocketAddr, FetchError> {
+async fn open(
+    dns: &DnsCache,
+    endpoint: &Endpoint,
+    progress: &mut Progress,
+) -> Result<SocketAddr, FetchError> {
     let addresses = match endpoint.host.parse::<IpAddr>() {
         Ok(ip) if family_of(ip) == endpoint.ip_version => vec![SocketAddr::new(ip, endpoint.port)],
         Ok(ip) => {
@@ -135,7 +140,7 @@ async fn open(endpoint: &Endpoint, progress: &mut Progress) -> Result<SocketAddr
         }
         Err(_) => {
             let started = Instant::now();
-            let found = lookup(&endpoint.host, endpoint.ip_version).await;
+            let found = lookup(dns, &endpoint.host, endpoint.ip_version).await;
             progress.timings.dns = Some(started.elapsed());
             let found = found.map_err(|e| FetchError::new(Reason::Dns, e.to_string()))?;
             found
@@ -182,11 +187,4 @@ fn connect_error(address: SocketAddr, err: &std::io::Error) -> FetchError {
         ErrorKind::ConnectionRefused | ErrorKind::TimedOut
     );
     error
-}
-
-fn family_of(ip: IpAddr) -> IpVersion {
-    match ip {
-        IpAddr::V4(_) => IpVersion::V4,
-        IpAddr::V6(_) => IpVersion::V6,
-    }
 }

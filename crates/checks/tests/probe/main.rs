@@ -2,6 +2,7 @@
 //! one module per concern.
 
 mod checks;
+mod dns_cache;
 mod encoding;
 mod family;
 mod hostile;

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use argos_checks::probe::{Probe, ProbeOptions};
+use argos_checks::probe::cache::Lookingup;
+use argos_checks::probe::{Lookup, Probe, ProbeOptions};
 use argos_checks::{AgentResult, Task};
 use std::convert::Infallible;
 
@@ -124,4 +125,53 @@ async fn echo(method: axum::http::Method, headers: HeaderMap, body: String) -> i
         "user_agent": header("user-agent"),
         "body": body,
     }))
+}
+
+/// A resolver standing in for DNS: every name has `addresses`, except that the first `fail`
+/// lookups fail; it counts the lookups it answered.
+#[derive(Clone, Default)]
+pub struct Names {
+    pub addresses: Vec<std::net::IpAddr>,
+    pub fail: Arc<AtomicUsize>,
+    pub calls: Arc<AtomicUsize>,
+}
+
+impl Names {
+    pub fn of(addresses: &[&str]) -> Names {
+        Names {
+            addresses: addresses.iter().map(|a| a.parse().unwrap()).collect(),
+            ..Names::default()
+        }
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// A probe resolving with these names, keeping answers `ttl`.
+    pub fn probe(&self, ttl: Duration) -> Probe {
+        let opts = ProbeOptions {
+            dns_ttl: ttl,
+            ..ProbeOptions::default()
+        };
+        Probe::with_lookup(opts, Arc::new(self.clone())).expect("building the probe")
+    }
+}
+
+impl Lookup for Names {
+    fn lookup(&self, host: &str) -> Lookingup {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let failing = self
+            .fail
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let (host, addresses) = (host.to_owned(), self.addresses.clone());
+        Box::pin(async move {
+            if failing {
+                let message = format!("{host}: temporary failure in name resolution");
+                return Err(std::io::Error::other(message));
+            }
+            Ok(addresses)
+        })
+    }
 }

@@ -239,6 +239,7 @@ impl TestApp {
         let run = RunOptions {
             max_in_flight: 64,
             idle_wait: Duration::from_millis(200),
+            ..RunOptions::default()
         };
         let task = tokio::spawn(argos_agent::run(
             Arc::new(source),

@@ -1,0 +1,182 @@
+//! The lease loop: several lease calls in flight, each asking for as many request groups as
+//! there are free slots, and each group run as soon as one of the `max_in_flight` run
+//! permits frees.
+//!
+//! Why lease ahead: a lease call takes the server tens to hundreds of milliseconds. If the
+//! agent only leased for free run permits, every permit would sit idle for a whole call after
+//! each check, and the agent could never run more than `max_in_flight` checks per call
+//! duration, however fast the sites answer. So with more than one call in flight, a slot is
+//! either running a group or holding one leased ahead (at most `max_in_flight` wait), and the
+//! next groups are already here when a permit frees. With one call in flight, the agent leases
+//! only for free permits, as the Python agent does: the choice for paths whose `timeout` is
+//! close to the server's lease time, where waiting for a permit could outlast the lease.
+//!
+//! A call does not ask for one group at a time while slots trickle back (each call would then
+//! fetch almost nothing for a whole round trip): it waits up to [`GATHER`] for its share of the
+//! slots (`max_in_flight / leases_in_flight`) to be free, then asks for all the free ones.
+//!
+//! Slots are held until a group's results are handed to the reporter: when its outbox is
+//! full, checks wait, slots stay taken, and leasing pauses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argos_checks::group::run_group;
+use argos_checks::probe::Probe;
+use argos_checks::{AgentResult, Task};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::{sleep, timeout};
+
+use crate::backoff::Backoff;
+use crate::pipeline::{RunOptions, group_by_request};
+use crate::source::{Lease, TaskSource};
+
+/// How long a lease call waits for its share of slots to free before asking for fewer.
+pub const GATHER: Duration = Duration::from_millis(50);
+
+/// What the lease calls share.
+struct Leaser<S> {
+    source: Arc<S>,
+    probe: Arc<Probe>,
+    opts: RunOptions,
+    tx: mpsc::Sender<AgentResult>,
+    /// Groups leased and not yet reported: running, or waiting for a run permit.
+    slots: Arc<Semaphore>,
+    /// Groups running at most (`max_in_flight`).
+    running: Arc<Semaphore>,
+    /// Slots a call waits for (up to [`GATHER`]) before asking; 1 with one call in flight.
+    share: usize,
+}
+
+/// Keeps `opts.leases_in_flight` lease calls going until one of them ends (a bug: it then
+/// panics the same way, or returns, so that the pipeline stops).
+pub(crate) async fn lease_loop<S: TaskSource>(
+    source: Arc<S>,
+    probe: Arc<Probe>,
+    opts: RunOptions,
+    tx: mpsc::Sender<AgentResult>,
+) {
+    let max = opts.max_in_flight.max(1);
+    let calls = opts.leases_in_flight.max(1);
+    let ahead = if calls > 1 { max } else { 0 };
+    let leaser = Arc::new(Leaser {
+        source,
+        probe,
+        opts,
+        tx,
+        slots: Arc::new(Semaphore::new(max + ahead)),
+        running: Arc::new(Semaphore::new(max)),
+        share: if calls > 1 { (max / calls).max(1) } else { 1 },
+    });
+    let mut workers = JoinSet::new();
+    for _ in 0..calls {
+        workers.spawn(leaser.clone().work());
+    }
+    // Dropping the set (when the loop is aborted at shutdown) aborts the other calls.
+    if let Some(Err(e)) = workers.join_next().await
+        && e.is_panic()
+    {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+impl<S: TaskSource> Leaser<S> {
+    /// One lease call after another; returns only when the pipeline is closing.
+    async fn work(self: Arc<Self>) {
+        let mut backoff = Backoff::default();
+        loop {
+            let Some(reserved) = self.reserve().await else {
+                return;
+            };
+            let wanted = u32::try_from(reserved.num_permits()).unwrap_or(u32::MAX);
+            match self.source.lease(wanted).await {
+                Ok(lease) if lease.tasks.is_empty() && lease.unreadable.is_empty() => {
+                    drop(reserved);
+                    backoff.reset();
+                    sleep(self.opts.idle_wait).await;
+                }
+                Ok(lease) => {
+                    backoff.reset();
+                    if !self.start(lease, reserved).await {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    drop(reserved);
+                    let wait = backoff.next(e.retry_after());
+                    tracing::warn!(error = %e, retry_in = ?wait, "cannot lease tasks");
+                    sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// Waits for a free slot and (a little) for the call's share, then takes the others free
+    /// now, up to one full set per call.
+    async fn reserve(&self) -> Option<OwnedSemaphorePermit> {
+        let mut reserved = self.slots.clone().acquire_owned().await.ok()?;
+        if let Some(wanted) = u32::try_from(self.share - 1).ok().filter(|n| *n > 0) {
+            let gathered = timeout(GATHER, self.slots.clone().acquire_many_owned(wanted)).await;
+            if let Ok(Ok(share)) = gathered {
+                reserved.merge(share);
+            }
+        }
+        let more = self.slots.available_permits().min(
+            self.opts
+                .max_in_flight
+                .saturating_sub(reserved.num_permits()),
+        );
+        if let Some(more) = u32::try_from(more).ok().filter(|n| *n > 0)
+            && let Ok(extra) = self.slots.clone().try_acquire_many_owned(more)
+        {
+            reserved.merge(extra);
+        }
+        Some(reserved)
+    }
+
+    /// Hands the unreadable tasks' results over and starts every group, each with a slot.
+    /// Returns false when the reporter is gone.
+    async fn start(&self, lease: Lease, mut reserved: OwnedSemaphorePermit) -> bool {
+        // Their `error` results release the tasks this agent cannot read.
+        for result in lease.unreadable {
+            if self.tx.send(result).await.is_err() {
+                return false;
+            }
+        }
+        tracing::debug!(tasks = lease.tasks.len(), "leased");
+        for group in group_by_request(lease.tasks) {
+            let slot = match reserved.split(1) {
+                Some(slot) => slot,
+                // The server may hand out more groups than asked (the Python server returned
+                // one extra); wait for a slot rather than exceed the bound.
+                None => match self.slots.clone().acquire_owned().await {
+                    Ok(slot) => slot,
+                    Err(_) => return false,
+                },
+            };
+            self.spawn(group, slot);
+        }
+        // Slots reserved for groups the server did not have go back now.
+        drop(reserved);
+        true
+    }
+
+    /// Runs `group` once a run permit frees, then hands its results over. Detached on
+    /// purpose: at shutdown the lease loop is dropped, but the groups leased finish and their
+    /// results are still reported.
+    fn spawn(&self, group: Vec<Task>, slot: OwnedSemaphorePermit) {
+        let (probe, tx, running) = (self.probe.clone(), self.tx.clone(), self.running.clone());
+        tokio::spawn(async move {
+            let Ok(_run) = running.acquire_owned().await else {
+                return;
+            };
+            for result in run_group(&probe, &group).await {
+                if tx.send(result).await.is_err() {
+                    break;
+                }
+            }
+            drop(slot);
+        });
+    }
+}
