@@ -266,6 +266,9 @@ impl Probe {
                 .pool_max_idle_per_host(0)
                 .dns_resolver(resolve::FamilyResolver { family, cache })
                 .connector_layer(timing::TimeConnect)
+                // Divided among a name's addresses by hyper: a first address that never
+                // answers gives way to the next one instead of costing the whole deadline.
+                .connect_timeout(opts.timeout)
                 .timeout(opts.timeout)
                 .build()
         };

@@ -90,7 +90,9 @@ impl Probe {
             resolved: false,
             all_closed: true,
         };
-        let attempt = tokio::time::timeout(deadline, open(&self.dns, endpoint, &mut progress));
+        let ends = started + deadline;
+        let attempt =
+            tokio::time::timeout(deadline, open(&self.dns, endpoint, ends, &mut progress));
         let result = match attempt.await {
             Ok(result) => result,
             Err(_) => {
@@ -130,6 +132,7 @@ struct Progress {
 async fn open(
     dns: &DnsCache,
     endpoint: &Endpoint,
+    ends: Instant,
     progress: &mut Progress,
 ) -> Result<SocketAddr, FetchError> {
     let addresses = match endpoint.host.parse::<IpAddr>() {
@@ -150,17 +153,35 @@ async fn open(
         }
     };
     progress.resolved = !addresses.is_empty();
+    first_answering(&addresses, ends, progress).await
+}
+
+/// Connects to each address in turn until one accepts. An address that never answers gets
+/// its share of the time left (the last one all of it), so that a dead first address does
+/// not cost the whole deadline when another one answers, as in curl.
+async fn first_answering(
+    addresses: &[SocketAddr],
+    ends: Instant,
+    progress: &mut Progress,
+) -> Result<SocketAddr, FetchError> {
     let started = Instant::now();
     let mut last = None;
-    for address in addresses {
-        match tokio::net::TcpStream::connect(address).await {
-            Ok(_stream) => {
+    for (i, &address) in addresses.iter().enumerate() {
+        let share = ends.saturating_duration_since(Instant::now()) / (addresses.len() - i) as u32;
+        match tokio::time::timeout(share, tokio::net::TcpStream::connect(address)).await {
+            Ok(Ok(_stream)) => {
                 progress.timings.connect = Some(started.elapsed());
                 return Ok(address);
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 let error = connect_error(address, &e);
                 progress.all_closed &= error.port_closed;
+                last = Some(error);
+            }
+            Err(_) => {
+                let message = format!("{address} did not answer within {share:?}");
+                let mut error = FetchError::new(Reason::Timeout, message);
+                error.port_closed = true;
                 last = Some(error);
             }
         }

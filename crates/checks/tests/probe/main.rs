@@ -8,6 +8,7 @@ mod family;
 mod hostile;
 mod network;
 mod redirects;
+mod slow_names;
 mod speed;
 mod support;
 mod tls;
