@@ -13,6 +13,9 @@
 //!   [`MAX_ATTEMPTS`]; a permanent failure (the receiver refuses it) is not retried.
 //! - Claims last [`CLAIM_LEASE`] and are renewed while this process runs: when it dies, its
 //!   claims run out and another process (or this one, restarted) sends them.
+//! - An outcome the store could not record (the database away for a moment) is kept and
+//!   recorded again before each pass, under the still-renewed claim: a sent alert is then
+//!   neither sent again by another process nor left pending, and a failed one is retried.
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -49,6 +52,8 @@ pub struct Notifier {
     ctx: Ctx,
     claimer: String,
     busy: Arc<Mutex<HashSet<String>>>,
+    /// Outcomes known but not yet in the store.
+    unrecorded: Mutex<Vec<(i64, DeliveryOutcome)>>,
 }
 
 impl Notifier {
@@ -68,6 +73,7 @@ impl Notifier {
             ctx: Ctx::new()?,
             claimer,
             busy: Arc::default(),
+            unrecorded: Mutex::default(),
         })
     }
 
@@ -89,6 +95,7 @@ impl Notifier {
                 }
                 Some(_) = sending.join_next() => continue,
             }
+            this.record_again().await;
             for (channel, deliveries) in this.claim().await {
                 let this = Arc::clone(&this);
                 sending.spawn(async move { this.send_channel(channel, deliveries).await });
@@ -96,6 +103,8 @@ impl Notifier {
         }
         let drain = async { while sending.join_next().await.is_some() {} };
         let _ = tokio::time::timeout(super::SEND_TIMEOUT + Duration::from_secs(10), drain).await;
+        // Last chance before the claims are left to run out (and be sent again elsewhere).
+        this.record_again().await;
     }
 
     /// Claims what is due for channels not busy, grouped by channel (now marked busy).
@@ -188,8 +197,32 @@ impl Notifier {
             .record_deliveries(&self.claimer, &outcomes, now)
             .await
         {
-            tracing::error!(channel, error = %e, "recording alert deliveries failed");
+            tracing::error!(channel, error = %e, "recording alert deliveries failed; kept to record again");
+            self.lock_unrecorded().extend(outcomes);
         }
+    }
+
+    /// Records the outcomes an earlier pass could not, keeping them if the store still fails.
+    async fn record_again(&self) {
+        let outcomes = std::mem::take(&mut *self.lock_unrecorded());
+        if outcomes.is_empty() {
+            return;
+        }
+        let store = &self.state.store;
+        match store
+            .record_deliveries(&self.claimer, &outcomes, Utc::now())
+            .await
+        {
+            Ok(_) => tracing::info!(deliveries = outcomes.len(), "alert outcomes recorded late"),
+            Err(e) => {
+                tracing::warn!(error = %e, "recording alert deliveries failed again");
+                self.lock_unrecorded().extend(outcomes);
+            }
+        }
+    }
+
+    fn lock_unrecorded(&self) -> std::sync::MutexGuard<'_, Vec<(i64, DeliveryOutcome)>> {
+        self.unrecorded.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

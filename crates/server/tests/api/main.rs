@@ -12,6 +12,7 @@ mod checks;
 mod e2e;
 mod ldap;
 mod openapi;
+mod outbox_outage;
 mod pages;
 mod python_agent;
 mod reload;
