@@ -280,7 +280,8 @@ fn keep_startup_keys(running: &Config, new: &mut Config) -> Vec<&'static str> {
         .collect()
 }
 
-/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` and roll-ups
+/// Periodic housekeeping: results older than `recurring_tasks.max_results_age` (on
+/// PostgreSQL whole days, whose partitions are prepared ahead here too) and roll-ups
 /// past `general.rollups` are deleted, and the agents are watched (the no-agent alert). Expired leases need no sweep: leasing
 /// treats them as free.
 async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
@@ -296,6 +297,9 @@ async fn maintenance(state: Arc<AppState>, stop: impl Future<Output = ()>) {
         }
         if let Err(e) = state.store.purge_sessions(Utc::now()).await {
             tracing::error!(error = %e, "purging expired sessions failed");
+        }
+        if let Err(e) = state.store.prepare_results(Utc::now()).await {
+            tracing::error!(error = %e, "preparing the coming days' result partitions failed");
         }
         let age = state.config().recurring_tasks.max_results_age;
         match state.store.purge_results(cutoff(Utc::now(), age)).await {
@@ -397,6 +401,7 @@ fn embedded_agent(
     let opts = RunOptions {
         max_in_flight: EMBEDDED_AGENT_IN_FLIGHT,
         idle_wait: Duration::from_secs(1),
+        ..RunOptions::default()
     };
     let agent = argos_agent::run(source, Arc::new(probe), opts, stop);
     // A dead agent has already stopped leasing; the server keeps serving pages and remote

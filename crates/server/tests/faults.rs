@@ -1,5 +1,6 @@
 //! Faults survived and hostile input, with real processes: the `argos` binary as server and
-//! agents, killed and stopped; PostgreSQL restarted under load; SQLite locked by another
+//! agents, killed and stopped; two servers and four agents on one PostgreSQL, one of each
+//! killed mid-run (scale out); PostgreSQL restarted under load; SQLite locked by another
 //! process and its disk full; schemathesis fuzzing the API from its OpenAPI document.
 //!
 //! Every test here is `#[ignore]`: they take minutes, need root (a tmpfs) and one stops the
@@ -14,8 +15,12 @@ mod support;
 mod agent_killed;
 #[path = "faults/api_fuzz.rs"]
 mod api_fuzz;
+#[path = "faults/counting.rs"]
+mod counting;
 #[path = "faults/postgres_restarted.rs"]
 mod postgres_restarted;
+#[path = "faults/scale_out.rs"]
+mod scale_out;
 #[path = "faults/server_stopped.rs"]
 mod server_stopped;
 #[path = "faults/sqlite_faults.rs"]

@@ -39,6 +39,8 @@ mod agents;
 mod alerting;
 #[path = "store/domains.rs"]
 mod domains;
+#[path = "store/due.rs"]
+mod due;
 #[path = "store/harness.rs"]
 mod harness;
 #[path = "store/ingest.rs"]
@@ -49,6 +51,8 @@ mod lease;
 mod outbox;
 #[path = "store/pages.rs"]
 mod pages;
+#[path = "store/retention.rs"]
+mod retention;
 #[path = "store/rollups.rs"]
 mod rollups;
 #[path = "store/sync.rs"]

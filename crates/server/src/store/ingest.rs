@@ -1,6 +1,6 @@
 //! Which posted results a batch accepts, and the task state each one leads to. Pure, shared
 //! by both backends, which load the referenced tasks in one query, call [`accept`], then
-//! write the results and the task updates in one statement each.
+//! write the results and the task updates (`ingest_pg`, `ingest_sqlite`).
 
 use std::collections::{HashMap, HashSet};
 

@@ -63,6 +63,16 @@ const POSTGRES: Files = &[
         "agent_tokens",
         include_str!("../../migrations/postgres/0009_agent_tokens.sql"),
     ),
+    (
+        10,
+        "task_runs",
+        include_str!("../../migrations/postgres/0010_task_runs.sql"),
+    ),
+    (
+        11,
+        "result_partitions",
+        include_str!("../../migrations/postgres/0011_result_partitions.sql"),
+    ),
 ];
 const SQLITE: Files = &[
     (
@@ -109,6 +119,16 @@ const SQLITE: Files = &[
         9,
         "agent_tokens",
         include_str!("../../migrations/sqlite/0009_agent_tokens.sql"),
+    ),
+    (
+        10,
+        "task_runs",
+        include_str!("../../migrations/sqlite/0010_task_runs.sql"),
+    ),
+    (
+        11,
+        "result_partitions",
+        include_str!("../../migrations/sqlite/0011_result_partitions.sql"),
     ),
 ];
 

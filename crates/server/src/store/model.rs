@@ -238,9 +238,9 @@ pub struct Stats {
     /// Tasks due and not under a live lease.
     pub upcoming_tasks_count: i64,
     /// Stored results. Read in constant time, never by counting them: exact on SQLite (a
-    /// count kept by triggers); on PostgreSQL an estimate from the table's statistics
-    /// (`pg_class`, kept by autovacuum, scaled to the table's current size), exact up to
-    /// 100,000 before the table's first analyze.
+    /// count kept by triggers); on PostgreSQL an estimate from each day partition's
+    /// statistics (`pg_class`, kept by autovacuum, scaled to the partition's current size),
+    /// exact up to 100,000 per partition before its first analyze.
     pub results_count: i64,
     /// Tasks under a live lease.
     pub selected_tasks_count: i64,

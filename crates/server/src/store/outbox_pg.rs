@@ -7,18 +7,19 @@ use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
 use super::alerts::{AlertRow, Delivery, DeliveryOutcome, NewAlert, delivery_rows};
+use super::ingest_pg::json_chunks;
 use super::outbox::{OutcomeRow, alert_cols, due_deliveries};
 use super::{Error, rows};
 
 const INSERT_ALERTS: &str = "INSERT INTO argos_alerts (created_at, kind, task_id, result_id, netloc, url, \
        check_name, ip_version, previous, severity, since, detail) \
      SELECT $2, kind, task_id, result_id, netloc, url, check_name, ip_version, previous, severity, since, detail \
-     FROM jsonb_to_recordset($1) AS x(kind text, task_id bigint, result_id bigint, netloc text, url text, \
+     FROM jsonb_to_recordset($1::jsonb) AS x(kind text, task_id bigint, result_id bigint, netloc text, url text, \
        check_name text, ip_version text, previous text, severity text, since timestamptz, detail text) \
      RETURNING id, result_id";
 
 const INSERT_DELIVERIES: &str = "INSERT INTO argos_alert_deliveries (alert_id, channel, next_attempt_at) \
-     SELECT alert_id, channel, $2 FROM jsonb_to_recordset($1) AS x(alert_id bigint, channel text)";
+     SELECT alert_id, channel, $2 FROM jsonb_to_recordset($1::jsonb) AS x(alert_id bigint, channel text)";
 
 /// Inserts `alerts` and their deliveries; `(alert id, result id)` of each.
 pub(super) async fn insert_alerts(
@@ -28,15 +29,20 @@ pub(super) async fn insert_alerts(
 ) -> Result<Vec<(i64, Option<i64>)>, Error> {
     let rows: Vec<AlertRow<'_, DateTime<Utc>>> =
         alerts.iter().map(|a| AlertRow::new(a, a.since)).collect();
-    let ids: Vec<(i64, Option<i64>)> = sqlx::query_as(INSERT_ALERTS)
-        .bind(Json(&rows))
-        .bind(now)
-        .fetch_all(&mut **tx)
-        .await?;
+    // In statements of a few rows each: see `ingest_pg` for why.
+    let mut ids: Vec<(i64, Option<i64>)> = Vec::with_capacity(alerts.len());
+    for (_, json) in json_chunks(&rows)? {
+        let chunk: Vec<(i64, Option<i64>)> = sqlx::query_as(INSERT_ALERTS)
+            .bind(json)
+            .bind(now)
+            .fetch_all(&mut **tx)
+            .await?;
+        ids.extend(chunk);
+    }
     let deliveries = delivery_rows(alerts, &ids);
-    if !deliveries.is_empty() {
+    for (_, json) in json_chunks(&deliveries)? {
         sqlx::query(INSERT_DELIVERIES)
-            .bind(Json(&deliveries))
+            .bind(json)
             .bind(now)
             .execute(&mut **tx)
             .await?;

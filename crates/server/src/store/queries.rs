@@ -9,9 +9,18 @@
 macro_rules! task_view_cols {
     () => {
         "id, url, domain, netloc, ip_version, check_name, expected, method, severity, last_status, \
-         last_result_id, last_run, last_elapsed_ms, next_run, leased_by, frequency_s"
+         last_result_id, last_run, last_elapsed_ms, scheduled AS next_run, leased_by, frequency_s"
     };
 }
+
+/// A task with its run state (`argos_task_runs`: due time and lease, kept apart because they
+/// change at every lease and result; see migration 0010).
+macro_rules! with_runs {
+    () => {
+        "argos_tasks JOIN argos_task_runs ON argos_task_runs.task_id = argos_tasks.id"
+    };
+}
+pub(crate) use with_runs;
 
 /// Columns of [`super::rows::wire_task`].
 macro_rules! wire_task_cols {
@@ -44,7 +53,9 @@ macro_rules! domain_tasks {
         concat!(
             "SELECT ",
             task_view_cols!(),
-            " FROM argos_tasks WHERE netloc = $1 ORDER BY url ",
+            " FROM ",
+            with_runs!(),
+            " WHERE netloc = $1 ORDER BY url ",
             $collate,
             ", check_name ",
             $collate,
@@ -58,7 +69,9 @@ pub(crate) const DOMAIN_TASKS_SQLITE: &str = domain_tasks!("COLLATE BINARY");
 pub(crate) const TASK: &str = concat!(
     "SELECT ",
     task_view_cols!(),
-    " FROM argos_tasks WHERE id = $1"
+    " FROM ",
+    with_runs!(),
+    " WHERE id = $1"
 );
 
 pub(crate) const RESULT: &str = concat!(
@@ -107,7 +120,10 @@ pub(crate) fn hours(
 pub(crate) const SEVERITY_COUNTS: &str =
     "SELECT severity, count(*) AS n FROM argos_tasks GROUP BY severity";
 
-/// Due (`next_run <= $1`) and not under a live lease; the same predicate `lease` uses.
+/// Due (`next_run <= $1`) and not under a live lease; the same predicate `lease` uses, over
+/// `argos_task_runs`. (A lease moves `next_run` to its end, so the first half alone bounds the
+/// index range to the tasks actually waiting; the second keeps a lease's last instant its
+/// own.)
 macro_rules! waiting {
     () => {
         "next_run <= $1 AND (lease_until IS NULL OR lease_until < $1)"
@@ -117,12 +133,14 @@ pub(crate) use waiting;
 
 /// The earliest `next_run` among tasks due and not leased: how far behind the agents are.
 pub(crate) const OLDEST_WAITING: &str = concat!(
-    "SELECT min(next_run) AS oldest FROM argos_tasks WHERE ",
+    "SELECT min(scheduled) AS oldest FROM argos_task_runs WHERE ",
     waiting!()
 );
 
-pub(crate) const WAITING_COUNT: &str =
-    concat!("SELECT count(*) AS n FROM argos_tasks WHERE ", waiting!());
+pub(crate) const WAITING_COUNT: &str = concat!(
+    "SELECT count(*) AS n FROM argos_task_runs WHERE ",
+    waiting!()
+);
 
 /// `/api/stats` with `$results` as the number of results: counting a year of them at every
 /// call would read the whole table, so each backend reads it in O(1) (see [`Stats`]).
@@ -131,26 +149,18 @@ pub(crate) const WAITING_COUNT: &str =
 macro_rules! stats {
     ($results:literal) => {
         concat!(
-            "SELECT (SELECT count(*) FROM argos_tasks WHERE ",
+            "SELECT (SELECT count(*) FROM argos_task_runs WHERE ",
             waiting!(),
             ") AS upcoming, (",
             $results,
-            ") AS results, (SELECT count(*) FROM argos_tasks WHERE lease_until >= $1) AS selected"
+            ") AS results, (SELECT count(*) FROM argos_task_runs WHERE lease_until >= $1) AS selected"
         )
     };
 }
 
-/// The statistics' estimate, scaled to the table's current size as the planner does (so it
-/// follows growth between two autovacuum runs). Before the table's first analyze there is no
-/// estimate: an exact count then, bounded, which autovacuum soon ends (it analyzes a table
-/// after 50 rows plus 10 % have changed).
-pub(crate) const STATS_PG: &str = stats!(
-    "SELECT CASE WHEN c.relpages > 0 AND c.reltuples >= 0 \
-       THEN (c.reltuples / c.relpages \
-         * (pg_relation_size(c.oid) / current_setting('block_size')::bigint))::bigint \
-       ELSE (SELECT count(*) FROM (SELECT 1 FROM argos_results LIMIT 100000) AS r) END \
-     FROM pg_class c WHERE c.oid = 'argos_results'::regclass"
-);
+/// Each partition's statistics, summed by the function of migration 0011 (a partitioned
+/// table has none of its own).
+pub(crate) const STATS_PG: &str = stats!("SELECT argos_results_estimate()");
 
 /// The count the triggers of migration 0008 keep.
 pub(crate) const STATS_SQLITE: &str = stats!("SELECT n FROM argos_counts WHERE name = 'results'");
@@ -169,22 +179,46 @@ impl StatsQuery for sqlx::SqlitePool {
 }
 
 /// Retention keeps each task's latest result, however old, so that a task whose frequency
-/// exceeds the retention still shows its state (reference §10.2.19).
-pub(crate) const PURGE_RESULTS: &str = "DELETE FROM argos_results WHERE submitted_at < $1 \
-     AND id NOT IN (SELECT last_result_id FROM argos_tasks WHERE last_result_id IS NOT NULL)";
+/// exceeds the retention still shows its state (reference §10.2.19). At most `$2` results
+/// older than `$1`, the oldest first: SQLite's batches, and PostgreSQL's default partition
+/// (whose table name replaces `argos_results` there).
+macro_rules! purge_results {
+    ($table:literal) => {
+        concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE id IN (SELECT id FROM ",
+            $table,
+            " WHERE submitted_at < $1 \
+               AND id NOT IN (SELECT last_result_id FROM argos_tasks WHERE last_result_id IS NOT NULL) \
+               ORDER BY submitted_at LIMIT $2)"
+        )
+    };
+}
+pub(crate) const PURGE_RESULTS_BATCH: &str = purge_results!("argos_results");
+pub(crate) const PURGE_DEFAULT_PARTITION: &str = purge_results!("argos_results_default");
 
-/// [`PURGE_RESULTS`] for at most `$2` results, the oldest first (SQLite, see `sqlite.rs`).
-pub(crate) const PURGE_RESULTS_BATCH: &str = "DELETE FROM argos_results WHERE id IN (\
-       SELECT id FROM argos_results WHERE submitted_at < $1 \
-       AND id NOT IN (SELECT last_result_id FROM argos_tasks WHERE last_result_id IS NOT NULL) \
-       ORDER BY submitted_at LIMIT $2)";
+/// Manual reschedules move what is not under a lease (a leased task is being checked, and
+/// its `next_run` is its lease's end); `scheduled` moves with `next_run`.
+macro_rules! reschedule {
+    ($tasks:literal) => {
+        concat!(
+            "UPDATE argos_task_runs SET next_run = $1, scheduled = $1 \
+             WHERE next_run > $1 AND lease_until IS NULL AND task_id IN (SELECT id FROM argos_tasks WHERE ",
+            $tasks,
+            ")"
+        )
+    };
+}
+pub(crate) const RESCHEDULE_NON_OK: &str = reschedule!("severity <> 'ok'");
+pub(crate) const RECHECK_TASK: &str = reschedule!("id = $2");
+pub(crate) const RECHECK_DOMAIN: &str = reschedule!("netloc = $2");
 
-pub(crate) const RESCHEDULE_NON_OK: &str =
-    "UPDATE argos_tasks SET next_run = $1 WHERE severity <> 'ok' AND next_run > $1";
-pub(crate) const RECHECK_TASK: &str =
-    "UPDATE argos_tasks SET next_run = $1 WHERE id = $2 AND next_run > $1";
-pub(crate) const RECHECK_DOMAIN: &str =
-    "UPDATE argos_tasks SET next_run = $1 WHERE netloc = $2 AND next_run > $1";
+/// The run state of tasks just added by a sync: due at once (`created_at` is the sync's
+/// `now`).
+pub(crate) const ADD_RUNS: &str = "INSERT INTO argos_task_runs (task_id, next_run, scheduled) \
+     SELECT id, created_at, created_at FROM argos_tasks \
+     WHERE id NOT IN (SELECT task_id FROM argos_task_runs)";
 
 /// What the sync diff needs of every stored task.
 pub(crate) const SYNC_LOAD: &str = "SELECT id, task_key, task_group, domain, netloc, frequency_s, recheck_delay_s, \

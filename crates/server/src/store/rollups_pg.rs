@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgPool;
-use sqlx::types::Json;
 use sqlx::{Postgres, Transaction};
 
 use super::Error;
 use super::ingest::Accepted;
+use super::ingest_pg::json_chunks;
 use super::rollups::{self, CertExpiry, Point, Scope, Step, Uptime, Windows};
 use super::rollups_sql::{self as sql, merge, rollup_queries};
 
 /// `$1` the batch, `$2` its hour, `$3` its day.
 const RECORD: &str = concat!(
-    "WITH x AS (SELECT * FROM jsonb_to_recordset($1) AS x(task_id bigint, checks integer, \
+    "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(task_id bigint, checks integer, \
        ok integer, timed integer, elapsed_sum double precision, elapsed_max double precision)), \
      hourly AS (INSERT INTO argos_rollups_hourly AS r \
          (task_id, bucket, checks, ok, timed, elapsed_sum, elapsed_max) \
@@ -41,12 +41,15 @@ pub(super) async fn record(
     if rows.is_empty() {
         return Ok(());
     }
-    sqlx::query(RECORD)
-        .bind(Json(&rows))
-        .bind(Step::Hour.start(now))
-        .bind(Step::Day.start(now))
-        .execute(&mut **tx)
-        .await?;
+    // In statements of a few rows each: see `ingest_pg` for why.
+    for (_, json) in json_chunks(&rows)? {
+        sqlx::query(RECORD)
+            .bind(json)
+            .bind(Step::Hour.start(now))
+            .bind(Step::Day.start(now))
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 

@@ -65,11 +65,14 @@ pub(crate) const SERIES_DAY_DOMAIN: &str = series!("argos_rollups_daily", domain
 /// The certificate figures of the latest result of each task of netloc `$1`: one primary-key
 /// lookup per task, and only the three numbers leave the database, not the whole context.
 /// `->` with a plain key is the same operator on PostgreSQL (`jsonb`) and SQLite (JSON text).
+/// A result's `submitted_at` is its task's `last_run` (ingestion writes both from one time):
+/// on PostgreSQL that lets each lookup go to the one day partition holding it.
 pub(crate) const CERTIFICATES: &str = "SELECT t.id AS task_id, r.submitted_at, \
        CAST(r.context -> 'certificate' -> 'expires_in_seconds' AS TEXT) AS probe_seconds, \
        CAST(r.context -> 'expires_in_seconds' AS TEXT) AS check_seconds, \
        CAST(r.context -> 'expires_in' AS TEXT) AS days \
-     FROM argos_tasks t JOIN argos_results r ON r.id = t.last_result_id WHERE t.netloc = $1";
+     FROM argos_tasks t JOIN argos_results r ON r.id = t.last_result_id \
+       AND r.submitted_at = t.last_run WHERE t.netloc = $1";
 
 /// One batch of retention: at most `$2` buckets older than `$1`, oldest first (through the
 /// `bucket` index), so that no single statement holds the writer long.

@@ -15,20 +15,19 @@ use sqlx::types::Json;
 
 use super::agent_tokens::{self, agent_token_queries};
 use super::alerts::{self, AlertView, NewAlert};
-use super::ingest::{self, Finalize, NewResult, NewState, Posted};
+pub(super) use super::ingest_sqlite::ingest;
 use super::outbox::{self, outbox_queries};
 pub(super) use super::outbox_sqlite::{claim_deliveries, insert_alerts, record_deliveries};
-use super::queries::{self as q, held_cols, waiting, wire_task_cols};
+use super::queries::{self as q, waiting, wire_task_cols, with_runs};
 use super::reads::read_queries;
 use super::rows;
 use super::sync::{self, BATCH, NewSettings, NewTask};
 use super::users::{self, NewSession, SessionRow, UserRow, user_queries};
 use super::{
-    AgentRow, DomainFilter, DomainSort, DomainsPage, Error, Ingested, ResultView, SeverityCounts,
-    Stats, SyncStats,
+    AgentRow, DomainFilter, DomainSort, DomainsPage, Error, ResultView, SeverityCounts, Stats,
+    SyncStats,
 };
 use super::{TaskSpec, TaskView};
-use crate::alerting::Rules;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -65,23 +64,20 @@ fn ms(t: DateTime<Utc>) -> i64 {
 /// `sqlx::types::Json` encodes as TEXT on SQLite, which `json_each` reads.
 const INSERT_TASKS: &str = "INSERT INTO argos_tasks (task_key, task_group, domain, netloc, url, method, \
      request_data, request_options, check_name, expected, ip_version, frequency_s, recheck_delay_s, \
-     retry_before_notification, add_alerts_recipients, overwrite_alerts_recipients, next_run, created_at) \
+     retry_before_notification, add_alerts_recipients, overwrite_alerts_recipients, created_at) \
      SELECT value ->> 'task_key', value ->> 'task_group', value ->> 'domain', value ->> 'netloc', \
        value ->> 'url', value ->> 'method', value ->> 'request_data', value ->> 'request_options', \
        value ->> 'check_name', \
        value ->> 'expected', value ->> 'ip_version', value ->> 'frequency_s', value ->> 'recheck_delay_s', \
        value ->> 'retry_before_notification', value ->> 'add_alerts_recipients', \
-       value ->> 'overwrite_alerts_recipients', $2, $2 \
+       value ->> 'overwrite_alerts_recipients', $2 \
      FROM json_each($1)";
 
 const UPDATE_SETTINGS: &str = "UPDATE argos_tasks SET task_group = x.task_group, domain = x.domain, \
        netloc = x.netloc, frequency_s = x.frequency_s, recheck_delay_s = x.recheck_delay_s, \
        retry_before_notification = x.retry_before_notification, \
        add_alerts_recipients = x.add_alerts_recipients, \
-       overwrite_alerts_recipients = x.overwrite_alerts_recipients, \
-       next_run = CASE WHEN x.frequency_s < argos_tasks.frequency_s \
-         THEN min(argos_tasks.next_run, $2 + CAST(round(x.frequency_s * 1000) AS INTEGER)) \
-         ELSE argos_tasks.next_run END \
+       overwrite_alerts_recipients = x.overwrite_alerts_recipients \
      FROM (SELECT value ->> 'id' AS id, value ->> 'task_group' AS task_group, value ->> 'domain' AS domain, \
        value ->> 'netloc' AS netloc, value ->> 'frequency_s' AS frequency_s, \
        value ->> 'recheck_delay_s' AS recheck_delay_s, \
@@ -89,6 +85,15 @@ const UPDATE_SETTINGS: &str = "UPDATE argos_tasks SET task_group = x.task_group,
        value ->> 'add_alerts_recipients' AS add_alerts_recipients, \
        value ->> 'overwrite_alerts_recipients' AS overwrite_alerts_recipients FROM json_each($1)) AS x \
      WHERE argos_tasks.id = x.id";
+
+/// See the PostgreSQL twin: a shorter frequency brings the next run forward.
+const UPDATE_RUNS: &str = "UPDATE argos_task_runs SET \
+       scheduled = min(scheduled, $2 + CAST(round(x.frequency_s * 1000) AS INTEGER)), \
+       next_run = CASE WHEN lease_until IS NULL \
+         THEN min(next_run, $2 + CAST(round(x.frequency_s * 1000) AS INTEGER)) ELSE next_run END \
+     FROM (SELECT value ->> 'id' AS id, value ->> 'frequency_s' AS frequency_s FROM json_each($1)) AS x, \
+       argos_tasks t \
+     WHERE argos_task_runs.task_id = x.id AND t.id = x.id AND x.frequency_s < t.frequency_s";
 
 pub(super) async fn sync_tasks(
     pool: &SqlitePool,
@@ -110,13 +115,18 @@ pub(super) async fn sync_tasks(
             .execute(&mut *tx)
             .await?;
     }
+    if !plan.insert.is_empty() {
+        sqlx::query(q::ADD_RUNS).execute(&mut *tx).await?;
+    }
     for chunk in plan.update.chunks(BATCH) {
         let rows: Vec<NewSettings<'_>> = chunk.iter().map(NewSettings::from).collect();
-        sqlx::query(UPDATE_SETTINGS)
-            .bind(Json(&rows))
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+        for sql in [UPDATE_RUNS, UPDATE_SETTINGS] {
+            sqlx::query(sql)
+                .bind(Json(&rows))
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     for chunk in plan.delete.chunks(BATCH) {
         sqlx::query("DELETE FROM argos_tasks WHERE id IN (SELECT value FROM json_each($1))")
@@ -142,19 +152,29 @@ const ROWS_PER_GROUP: i64 = 16;
 /// One statement: SQLite runs one writer at a time, and a write statement takes the write
 /// lock before it reads, so no other lease can interleave. A group with a task under a live
 /// lease (a task synced into a group an agent holds) is skipped: groups go whole or not at all.
+/// As on PostgreSQL, the lease moves `next_run` to its end, out of the due range.
 const LEASE: &str = concat!(
-    "UPDATE argos_tasks SET leased_by = $3, lease_until = $4, lease_id = $6 \
-     WHERE task_group IN (\
+    "UPDATE argos_task_runs SET leased_by = $3, lease_until = $4, lease_id = $6, next_run = $4 \
+     WHERE task_id IN (SELECT id FROM argos_tasks WHERE task_group IN (\
        SELECT c.task_group FROM (\
-         SELECT task_group, next_run, id FROM argos_tasks WHERE ",
+         SELECT t.task_group, r.next_run, r.task_id AS id \
+         FROM argos_task_runs r JOIN argos_tasks t ON t.id = r.task_id WHERE ",
     waiting!(),
-    "    ORDER BY next_run, id LIMIT $5) AS c \
+    "    ORDER BY r.next_run, r.task_id LIMIT $5) AS c \
        GROUP BY c.task_group \
-       HAVING NOT EXISTS (SELECT 1 FROM argos_tasks h \
-         WHERE h.task_group = c.task_group AND h.lease_until >= $1) \
-       ORDER BY min(c.next_run), min(c.id) LIMIT $2) \
-     RETURNING ",
-    wire_task_cols!()
+       HAVING NOT EXISTS (SELECT 1 FROM argos_tasks h JOIN argos_task_runs hr ON hr.task_id = h.id \
+         WHERE h.task_group = c.task_group AND hr.lease_until >= $1) \
+       ORDER BY min(c.next_run), min(c.id) LIMIT $2)) \
+     RETURNING task_id"
+);
+
+/// The wire form of the tasks just leased.
+const LEASED: &str = concat!(
+    "SELECT ",
+    wire_task_cols!(),
+    " FROM ",
+    with_runs!(),
+    " WHERE id IN (SELECT value FROM json_each($1))"
 );
 
 pub(super) async fn lease(
@@ -165,109 +185,27 @@ pub(super) async fn lease(
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Task>, Error> {
-    let rows = sqlx::query(LEASE)
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let ids: Vec<i64> = sqlx::query_scalar(LEASE)
         .bind(ms(now))
         .bind(max_groups)
         .bind(agent)
         .bind(ms(until))
         .bind(max_groups.saturating_mul(ROWS_PER_GROUP))
         .bind(lease_id)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
+    let rows = sqlx::query(LEASED)
+        .bind(Json(&ids))
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
     let mut tasks = rows
         .iter()
         .map(|r| rows::wire_task(r, agent, now))
         .collect::<Result<Vec<_>, _>>()?;
     tasks.sort_by(|a, b| (&a.task_group, a.id).cmp(&(&b.task_group, b.id)));
     Ok(tasks)
-}
-
-const INSERT_RESULTS: &str = "INSERT INTO argos_results \
-       (task_id, agent_id, submitted_at, status, severity, context, elapsed_ms) \
-     SELECT value ->> 'task_id', $2, $3, value ->> 'status', value ->> 'severity', value -> 'context', \
-       value ->> 'elapsed_ms' \
-     FROM json_each($1) \
-     RETURNING id, task_id";
-
-const UPDATE_STATE: &str = "UPDATE argos_tasks SET severity = x.severity, last_result_id = x.last_result_id, \
-       last_status = x.last_status, last_run = $2, last_elapsed_ms = x.last_elapsed_ms, \
-       next_run = x.next_run, already_retried = x.already_retried, leased_by = NULL, lease_until = NULL, \
-       lease_id = NULL, \
-       alert_state = x.alert_state, contiguous_failures = x.contiguous_failures \
-     FROM (SELECT value ->> 'id' AS id, value ->> 'severity' AS severity, \
-       value ->> 'last_result_id' AS last_result_id, value ->> 'last_status' AS last_status, \
-       value ->> 'last_elapsed_ms' AS last_elapsed_ms, value ->> 'next_run' AS next_run, \
-       value ->> 'already_retried' AS already_retried, value ->> 'alert_state' AS alert_state, \
-       value ->> 'contiguous_failures' AS contiguous_failures FROM json_each($1)) AS x \
-     WHERE argos_tasks.id = x.id";
-
-pub(super) async fn ingest(
-    pool: &SqlitePool,
-    agent: &str,
-    posted: &[Posted<'_>],
-    finalize: Finalize<'_>,
-    rules: &Rules,
-    now: DateTime<Utc>,
-) -> Result<Vec<Ingested>, Error> {
-    if posted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<i64> = posted.iter().map(|p| p.task_id).collect();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let held = sqlx::query(concat!(
-        "SELECT ",
-        held_cols!(),
-        " FROM argos_tasks WHERE id IN (SELECT value FROM json_each($1))"
-    ))
-    .bind(Json(&ids))
-    .fetch_all(&mut *tx)
-    .await?;
-    let held = held.iter().map(rows::held).collect::<Result<Vec<_>, _>>()?;
-    let accepted = ingest::accept(agent, &held, posted, finalize, rules, now);
-    if accepted.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<NewResult<'_>> = accepted.iter().map(NewResult::from).collect();
-    let returned = sqlx::query(INSERT_RESULTS)
-        .bind(Json(&rows))
-        .bind(agent)
-        .bind(ms(now))
-        .fetch_all(&mut *tx)
-        .await?;
-    let result_ids = rows::ids_in_order(&returned, &accepted)?;
-    super::rollups_sqlite::record(&mut tx, &accepted, now).await?;
-    let states: Vec<NewState<i64>> = accepted
-        .iter()
-        .zip(&result_ids)
-        .map(|(a, &id)| NewState::new(a, id, ms(a.next_run)))
-        .collect();
-    sqlx::query(UPDATE_STATE)
-        .bind(Json(&states))
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-    let mut netlocs: Vec<&str> = held.iter().map(|h| h.netloc.as_str()).collect();
-    netlocs.sort_unstable();
-    netlocs.dedup();
-    sqlx::query(super::domains::REFRESH_SQLITE)
-        .bind(Json(&netlocs))
-        .execute(&mut *tx)
-        .await?;
-    let (hour, previous) = q::hours(now);
-    sqlx::query(q::AGENT_POSTED)
-        .bind(agent)
-        .bind(ms(now))
-        .bind(ms(hour))
-        .bind(ms(previous))
-        .bind(accepted.len() as i64)
-        .execute(&mut *tx)
-        .await?;
-    let alerts = ingest::alerts(&accepted, &result_ids);
-    if !alerts.is_empty() {
-        insert_alerts(&mut tx, &alerts, now).await?;
-    }
-    tx.commit().await?;
-    Ok(ingest::ingested(&accepted, &result_ids))
 }
 
 read_queries!(

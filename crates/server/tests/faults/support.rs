@@ -298,7 +298,8 @@ impl Db {
 
     /// `url → agent` of every task under a lease now.
     pub async fn leases(&self) -> HashMap<String, String> {
-        const SQL: &str = "SELECT url, leased_by FROM argos_tasks WHERE leased_by IS NOT NULL";
+        const SQL: &str = "SELECT t.url, r.leased_by FROM argos_tasks t \
+                           JOIN argos_task_runs r ON r.task_id = t.id WHERE r.leased_by IS NOT NULL";
         let pairs: Vec<(String, String)> = match self {
             Db::Sqlite(pool) => sqlx::query_as(SQL).fetch_all(pool).await,
             Db::Pg(pool) => sqlx::query_as(SQL).fetch_all(pool).await,
