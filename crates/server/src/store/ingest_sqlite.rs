@@ -9,12 +9,9 @@ use sqlx::types::Json;
 use super::ingest::{self, Finalize, NewResult, NewState, Posted};
 use super::outbox_sqlite::insert_alerts;
 use super::queries::{self as q, held_cols, with_runs};
+use super::sqlite::ms;
 use super::{Error, Ingested, rows};
 use crate::alerting::Rules;
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
 
 const INSERT_RESULTS: &str = "INSERT INTO argos_results \
        (task_id, agent_id, submitted_at, status, severity, context, elapsed_ms) \

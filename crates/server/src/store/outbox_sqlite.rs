@@ -8,11 +8,8 @@ use sqlx::types::Json;
 
 use super::alerts::{AlertRow, Delivery, DeliveryOutcome, NewAlert, delivery_rows};
 use super::outbox::{OutcomeRow, alert_cols, due_deliveries};
+use super::sqlite::ms;
 use super::{Error, rows};
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
 
 const INSERT_ALERTS: &str = "INSERT INTO argos_alerts (created_at, kind, task_id, result_id, netloc, url, \
        check_name, ip_version, previous, severity, since, detail) \

@@ -27,16 +27,23 @@ pub(crate) const DAYS_AHEAD: i64 = 3;
 /// Rows of the default partition deleted per transaction.
 const PURGE_BATCH: i64 = 10_000;
 
-/// Opens a maintenance transaction: `None` while another replica holds the lock.
-async fn maintenance(pool: &PgPool) -> Result<Option<Transaction<'static, Postgres>>, Error> {
+/// Opens a transaction holding the maintenance advisory lock: `None` while another replica
+/// holds it (that one does the work).
+pub(super) async fn locked(pool: &PgPool) -> Result<Option<Transaction<'static, Postgres>>, Error> {
     let mut tx = pool.begin().await?;
     let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1)")
         .bind(super::MAINTENANCE_LOCK)
         .fetch_one(&mut *tx)
         .await?;
-    if !locked {
+    Ok(locked.then_some(tx))
+}
+
+/// A [`locked`] transaction whose statements give up after 2 s waiting for a table lock
+/// (partition DDL waits for every reader): the next round tries again.
+async fn maintenance(pool: &PgPool) -> Result<Option<Transaction<'static, Postgres>>, Error> {
+    let Some(mut tx) = locked(pool).await? else {
         return Ok(None);
-    }
+    };
     sqlx::query("SET LOCAL lock_timeout = '2s'")
         .execute(&mut *tx)
         .await?;

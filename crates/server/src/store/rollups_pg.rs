@@ -67,14 +67,9 @@ pub(crate) async fn purge_rollups(
         (sql::PURGE_DAILY, daily_before),
     ] {
         loop {
-            let mut tx = pool.begin().await?;
-            let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock($1)")
-                .bind(super::MAINTENANCE_LOCK)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !locked {
+            let Some(mut tx) = super::retention_pg::locked(pool).await? else {
                 return Ok(total);
-            }
+            };
             let done = sqlx::query(sql)
                 .bind(before)
                 .bind(PURGE_BATCH)

@@ -13,6 +13,7 @@ use super::Error;
 use super::ingest::Accepted;
 use super::rollups::{self, CertExpiry, Point, Scope, Step, Uptime, Windows};
 use super::rollups_sql::{self as sql, merge, rollup_queries};
+use super::sqlite::ms;
 
 /// `$1` the batch, `$2` its bucket. `WHERE true` tells SQLite's parser that `ON CONFLICT`
 /// belongs to the upsert, not to a join.
@@ -30,10 +31,6 @@ macro_rules! record {
 }
 const RECORD_HOURLY: &str = record!("argos_rollups_hourly");
 const RECORD_DAILY: &str = record!("argos_rollups_daily");
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
 
 /// Buckets deleted per retention statement: a task's buckets are clustered together, so the
 /// oldest bucket of every task is on its own page; 2,000 take about 50 ms at 30,000 tasks,

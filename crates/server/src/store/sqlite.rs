@@ -57,7 +57,8 @@ pub(super) async fn connect_memory() -> Result<SqlitePool, sqlx::Error> {
         .await
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
+/// How SQLite keeps a time: unix milliseconds (every SQLite statement binds times so).
+pub(super) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
