@@ -6,8 +6,22 @@ use std::process::ExitCode;
 use argos_server::cli::Cli;
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Before any thread starts (see argos_heap): one malloc arena per two cores. Measured at
+    // 10,000 sites on 2 cores, this took the server from 155–207 MB to 70–105 MB and an agent
+    // with 1,000 checks in flight from 53–55 MB to 47–50 MB, at no cost in checks/s.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    argos_heap::limit_arenas(cores / 2);
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let filter = argos_agent::args::log_filter(&cli.log_level);
     match tracing_subscriber::EnvFilter::try_new(&filter) {

@@ -24,21 +24,24 @@ use crate::store::TaskSpec;
 
 /// Every task the config asks for, in config order, without duplicates.
 pub fn plan(cfg: &Config) -> Vec<TaskSpec> {
+    specs(cfg).collect()
+}
+
+/// The same tasks as [`plan`], made one at a time (a sync then keeps only those that change).
+pub fn specs(cfg: &Config) -> impl Iterator<Item = TaskSpec> + Send + '_ {
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for site in &cfg.websites {
-        for ip in families(site) {
-            for path in &site.paths {
-                for check in &path.checks {
-                    let spec = task_spec(site, path, check, ip);
-                    if seen.insert(spec.key.clone()) {
-                        out.push(spec);
-                    }
-                }
-            }
-        }
-    }
-    out
+    cfg.websites
+        .iter()
+        .flat_map(|site| {
+            families(site).into_iter().flat_map(move |ip| {
+                site.paths.iter().flat_map(move |path| {
+                    path.checks
+                        .iter()
+                        .map(move |check| task_spec(site, path, check, ip))
+                })
+            })
+        })
+        .filter(move |spec| seen.insert(spec.key.clone()))
 }
 
 fn families(site: &Website) -> Vec<IpVersion> {

@@ -15,13 +15,14 @@ use crate::alerting::Rules;
 impl Store {
     /// Makes the stored tasks match `desired`, in one transaction (a diff by key: unchanged
     /// tasks keep their id, state and history; new ones are due at `now`; a shorter
-    /// frequency brings `next_run` forward to at most `now + frequency`).
+    /// frequency brings `next_run` forward to at most `now + frequency`). `desired` is a
+    /// slice of specs or, to hold only the changed ones at once, an iterator making them.
     ///
     /// # Errors
     /// Database errors; nothing is changed then.
-    pub async fn sync_tasks(
+    pub async fn sync_tasks<T: std::borrow::Borrow<TaskSpec>>(
         &self,
-        desired: &[TaskSpec],
+        desired: impl IntoIterator<Item = T>,
         now: DateTime<Utc>,
     ) -> Result<SyncStats, Error> {
         dispatch!(self.sync_tasks(desired, now))

@@ -1,6 +1,8 @@
 //! PostgreSQL: `timestamptz` times, `jsonb` contexts, batches through `jsonb_to_recordset`,
 //! leasing with `FOR UPDATE SKIP LOCKED`.
 
+use std::borrow::Borrow;
+
 use argos_checks::Task;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -77,9 +79,9 @@ const UPDATE_RUNS: &str = "UPDATE argos_task_runs r SET \
      FROM jsonb_to_recordset($1) AS x(id bigint, frequency_s double precision), argos_tasks t \
      WHERE r.task_id = x.id AND t.id = x.id AND x.frequency_s < t.frequency_s";
 
-pub(super) async fn sync_tasks(
+pub(super) async fn sync_tasks<T: Borrow<TaskSpec>>(
     pool: &PgPool,
-    desired: &[TaskSpec],
+    desired: impl IntoIterator<Item = T>,
     now: DateTime<Utc>,
 ) -> Result<SyncStats, Error> {
     let mut tx = pool.begin().await?;
@@ -87,12 +89,9 @@ pub(super) async fn sync_tasks(
         .bind(SYNC_LOCK)
         .execute(&mut *tx)
         .await?;
-    let current = sqlx::query(q::SYNC_LOAD).fetch_all(&mut *tx).await?;
-    let current = current
-        .iter()
-        .map(rows::current)
-        .collect::<Result<Vec<_>, _>>()?;
-    let plan = sync::diff(current, desired);
+    let rows = sqlx::query(q::SYNC_LOAD).fetch(&mut *tx);
+    let current = rows::decode_each(rows, rows::current).await?;
+    let plan = sync::diff(&current, desired);
     // Ingest locks tasks in id order; taking every row this sync changes in the same order,
     // up front, means the two can wait for each other but never deadlock.
     let mut touched: Vec<i64> = plan
@@ -109,7 +108,7 @@ pub(super) async fn sync_tasks(
             .await?;
     }
     for chunk in plan.insert.chunks(BATCH) {
-        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(*s)).collect();
+        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(s.borrow())).collect();
         sqlx::query(INSERT_TASKS)
             .bind(Json(&rows))
             .bind(now)
@@ -120,7 +119,10 @@ pub(super) async fn sync_tasks(
         sqlx::query(q::ADD_RUNS).execute(&mut *tx).await?;
     }
     for chunk in plan.update.chunks(BATCH) {
-        let rows: Vec<NewSettings<'_>> = chunk.iter().map(NewSettings::from).collect();
+        let rows: Vec<NewSettings<'_>> = chunk
+            .iter()
+            .map(|(id, s)| NewSettings::new(*id, s.borrow()))
+            .collect();
         for sql in [UPDATE_RUNS, UPDATE_SETTINGS] {
             sqlx::query(sql)
                 .bind(Json(&rows))

@@ -215,6 +215,19 @@ pub(crate) fn wire_task(r: &impl Cols, agent: &str, now: DateTime<Utc>) -> R<Tas
     })
 }
 
+/// Decodes rows as they arrive, so that only the decoded values are held at once. Fetching
+/// them all first kept every row's raw values alive together: 31 MB of the ~124 MB a reload
+/// of 10,000 websites allocated for a moment (heaptrack), for 30,000 tasks.
+pub(crate) async fn decode_each<Row, T>(
+    rows: impl futures_util::Stream<Item = R<Row>>,
+    decode: impl Fn(&Row) -> R<T>,
+) -> R<Vec<T>> {
+    use futures_util::TryStreamExt;
+    rows.and_then(|row| std::future::ready(decode(&row)))
+        .try_collect()
+        .await
+}
+
 pub(crate) fn current(r: &impl Cols) -> R<Current> {
     Ok(Current {
         id: r.int("id")?,

@@ -2,6 +2,7 @@
 //! time: write transactions start with `BEGIN IMMEDIATE` (so they wait on the busy timeout
 //! instead of failing on a read-to-write upgrade), and leasing is a single `UPDATE`.
 
+use std::borrow::Borrow;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -96,20 +97,17 @@ const UPDATE_RUNS: &str = "UPDATE argos_task_runs SET \
        argos_tasks t \
      WHERE argos_task_runs.task_id = x.id AND t.id = x.id AND x.frequency_s < t.frequency_s";
 
-pub(super) async fn sync_tasks(
+pub(super) async fn sync_tasks<T: Borrow<TaskSpec>>(
     pool: &SqlitePool,
-    desired: &[TaskSpec],
+    desired: impl IntoIterator<Item = T>,
     now: DateTime<Utc>,
 ) -> Result<SyncStats, Error> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let current = sqlx::query(q::SYNC_LOAD).fetch_all(&mut *tx).await?;
-    let current = current
-        .iter()
-        .map(rows::current)
-        .collect::<Result<Vec<_>, _>>()?;
-    let plan = sync::diff(current, desired);
+    let rows = sqlx::query(q::SYNC_LOAD).fetch(&mut *tx);
+    let current = rows::decode_each(rows, rows::current).await?;
+    let plan = sync::diff(&current, desired);
     for chunk in plan.insert.chunks(BATCH) {
-        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(*s)).collect();
+        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(s.borrow())).collect();
         sqlx::query(INSERT_TASKS)
             .bind(Json(&rows))
             .bind(ms(now))
@@ -120,7 +118,10 @@ pub(super) async fn sync_tasks(
         sqlx::query(q::ADD_RUNS).execute(&mut *tx).await?;
     }
     for chunk in plan.update.chunks(BATCH) {
-        let rows: Vec<NewSettings<'_>> = chunk.iter().map(NewSettings::from).collect();
+        let rows: Vec<NewSettings<'_>> = chunk
+            .iter()
+            .map(|(id, s)| NewSettings::new(*id, s.borrow()))
+            .collect();
         for sql in [UPDATE_RUNS, UPDATE_SETTINGS] {
             sqlx::query(sql)
                 .bind(Json(&rows))

@@ -5,6 +5,7 @@
 //! each batch is one statement taking a JSON array (PostgreSQL `jsonb_to_recordset`, SQLite
 //! `json_each`), so 40,000 tasks cost a few dozen round trips, not 40,000.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
@@ -50,34 +51,41 @@ pub(crate) struct Current {
     pub settings: Settings,
 }
 
-/// What to do to make the stored tasks match the desired ones.
+/// What to do to make the stored tasks match the desired ones. `T` is a [`TaskSpec`] or a
+/// reference to one: a reload passes the config's specs one by one and the plan keeps only
+/// those that change (the unchanged 30,000 of a 10,000-site reload are dropped as they are
+/// compared, not all held at once: 35 MB).
 #[derive(Debug)]
-pub(crate) struct Plan<'a> {
-    pub insert: Vec<&'a TaskSpec>,
-    pub update: Vec<(i64, &'a TaskSpec)>,
+pub(crate) struct Plan<T> {
+    pub insert: Vec<T>,
+    pub update: Vec<(i64, T)>,
     pub delete: Vec<i64>,
     pub stats: SyncStats,
 }
 
-/// Diffs by key. A key repeated in `desired` keeps its first occurrence.
-pub(crate) fn diff(current: Vec<Current>, desired: &[TaskSpec]) -> Plan<'_> {
-    let mut stored: HashMap<String, Current> =
-        current.into_iter().map(|c| (c.key.clone(), c)).collect();
-    let mut seen = HashSet::with_capacity(desired.len());
+/// Diffs by key. A key repeated in `desired` keeps its first occurrence. The map borrows
+/// `current` rather than owning copies: owned, it was 14 MB for 30,000 tasks.
+pub(crate) fn diff<T: Borrow<TaskSpec>>(
+    current: &[Current],
+    desired: impl IntoIterator<Item = T>,
+) -> Plan<T> {
+    let mut stored: HashMap<&str, &Current> = current.iter().map(|c| (c.key.as_str(), c)).collect();
+    let mut seen = HashSet::with_capacity(current.len());
     let mut plan = Plan {
         insert: Vec::new(),
         update: Vec::new(),
         delete: Vec::new(),
         stats: SyncStats::default(),
     };
-    for spec in desired {
-        if !seen.insert(spec.key.as_str()) {
+    for item in desired {
+        let spec = item.borrow();
+        if !seen.insert(spec.key.clone()) {
             continue;
         }
-        match stored.remove(&spec.key) {
-            None => plan.insert.push(spec),
+        match stored.remove(spec.key.as_str()) {
+            None => plan.insert.push(item),
             Some(c) if c.settings.matches(spec) => plan.stats.unchanged += 1,
-            Some(c) => plan.update.push((c.id, spec)),
+            Some(c) => plan.update.push((c.id, item)),
         }
     }
     plan.delete = stored.into_values().map(|c| c.id).collect();
@@ -146,8 +154,8 @@ pub(crate) struct NewSettings<'a> {
     overwrite_alerts_recipients: Option<&'a str>,
 }
 
-impl<'a> From<&(i64, &'a TaskSpec)> for NewSettings<'a> {
-    fn from(&(id, s): &(i64, &'a TaskSpec)) -> Self {
+impl<'a> NewSettings<'a> {
+    pub(crate) fn new(id: i64, s: &'a TaskSpec) -> Self {
         NewSettings {
             id,
             task_group: &s.task_group,
@@ -224,7 +232,7 @@ mod tests {
             spec("new", 1.0),
             recheck,
         ];
-        let plan = diff(current, &desired);
+        let plan = diff(&current, &desired);
         assert_eq!(
             plan.stats,
             SyncStats {
@@ -240,5 +248,20 @@ mod tests {
         );
         assert_eq!(plan.update.iter().map(|u| u.0).collect::<Vec<_>>(), [2, 4]);
         assert_eq!(plan.delete, [3]);
+    }
+
+    #[test]
+    fn specs_made_one_by_one_are_kept_only_when_they_change() {
+        let current = vec![
+            stored(1, &spec("same", 60.0)),
+            stored(2, &spec("gone", 60.0)),
+        ];
+        let made = ["same", "new", "same"].into_iter().map(|k| spec(k, 60.0));
+        let plan: Plan<TaskSpec> = diff(&current, made);
+        assert_eq!(plan.stats.unchanged, 1);
+        let inserted: Vec<&str> = plan.insert.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(inserted, ["new"], "the repeated key is not inserted");
+        assert!(plan.update.is_empty());
+        assert_eq!(plan.delete, [2]);
     }
 }

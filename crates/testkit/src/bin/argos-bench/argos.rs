@@ -26,6 +26,16 @@ pub struct Server {
 }
 
 /// Starts `argos server start` on a free port and waits until it answers.
+/// The server's `--log-level`: [`SERVER_LOG`], or `ARGOS_BENCH_SERVER_LOG` to look closer
+/// (`tower_http=debug` logs each request with its latency). The reload is timed by a line of
+/// `argos_server::app`, which must stay at `info`.
+fn server_log() -> String {
+    match std::env::var("ARGOS_BENCH_SERVER_LOG") {
+        Ok(extra) if !extra.is_empty() => format!("{SERVER_LOG},{extra}"),
+        _ => SERVER_LOG.to_owned(),
+    }
+}
+
 pub async fn start_server(argos: &Path, config: &Path, dir: &Path) -> Result<Server, Error> {
     let port = free_port()?;
     let mut cmd = Command::new(argos);
@@ -36,7 +46,7 @@ pub async fn start_server(argos: &Path, config: &Path, dir: &Path) -> Result<Ser
         "--host",
         "127.0.0.1",
     ])
-    .args(["--port", &port.to_string(), "--log-level", SERVER_LOG])
+    .args(["--port", &port.to_string(), "--log-level", &server_log()])
     .arg("--config")
     .arg(config)
     .current_dir(dir);
@@ -121,7 +131,10 @@ pub fn start_perf(name: &str, pids: &[u32], dir: &Path) -> Result<(Proc, PathBuf
     let data = dir.join(format!("{name}.perf.data"));
     let list: Vec<String> = pids.iter().map(u32::to_string).collect();
     let mut cmd = Command::new("perf");
-    cmd.args(["record", "-e", "cpu-clock", "-g", "-o"])
+    // `ARGOS_BENCH_PERF_CALL_GRAPH=dwarf` gives whole stacks of a build without frame
+    // pointers, at the price of a much larger profile.
+    let graph = std::env::var("ARGOS_BENCH_PERF_CALL_GRAPH").unwrap_or_else(|_| "fp".into());
+    cmd.args(["record", "-e", "cpu-clock", "--call-graph", &graph, "-o"])
         .arg(&data)
         .args(["-p", &list.join(",")]);
     let proc = Proc::spawn(
