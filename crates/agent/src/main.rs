@@ -16,8 +16,13 @@ struct Cli {
     log_level: String,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Before any thread starts: a thread keeps the malloc arena it first gets.
+    argos_heap::limit_arenas_per_two_cores();
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let filter =
         tracing_subscriber::EnvFilter::try_new(argos_agent::args::log_filter(&cli.log_level))?;

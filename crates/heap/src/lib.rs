@@ -25,6 +25,15 @@ pub fn limit_arenas(n: usize) {
     imp::limit_arenas(i32::try_from(n.max(1)).unwrap_or(i32::MAX));
 }
 
+/// [`limit_arenas`] at one arena per two cores (at least one), what the `argos` and
+/// `argos-agent` binaries use. Measured at 10,000 sites on 2 cores (so one arena), this took the
+/// server from 155–207 MB to 70–105 MB and an agent with 1,000 checks in flight from 53–55 MB
+/// to 47–50 MB, at no cost in checks/s.
+pub fn limit_arenas_per_two_cores() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    limit_arenas(cores / 2);
+}
+
 /// Returns the free memory of every arena to the system (glibc's `malloc_trim(0)`). It walks
 /// the heap (a few milliseconds for 100 MB), so call it after a burst, not on a hot path.
 pub fn release_free_memory() {

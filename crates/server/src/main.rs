@@ -7,11 +7,8 @@ use argos_server::cli::Cli;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // Before any thread starts (see argos_heap): one malloc arena per two cores. Measured at
-    // 10,000 sites on 2 cores, this took the server from 155–207 MB to 70–105 MB and an agent
-    // with 1,000 checks in flight from 53–55 MB to 47–50 MB, at no cost in checks/s.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    argos_heap::limit_arenas(cores / 2);
+    // Before any thread starts: a thread keeps the malloc arena it first gets.
+    argos_heap::limit_arenas_per_two_cores();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => {
