@@ -17,7 +17,7 @@ use super::queries::{self as q, waiting, wire_task_cols};
 use super::reads::read_queries;
 pub(super) use super::retention_pg::{prepare_results, purge_results};
 use super::rows;
-use super::sync::{self, BATCH, NewSettings, NewTask};
+use super::sync::{self, BATCH};
 use super::users::{self, NewSession, SessionRow, UserRow, user_queries};
 use super::{
     AgentRow, DomainFilter, DomainSort, DomainsPage, Error, ResultView, SeverityCounts, Stats,
@@ -137,7 +137,7 @@ pub(super) async fn sync_tasks<T: Borrow<TaskSpec>>(
             .await?;
     }
     for chunk in plan.insert.chunks(BATCH) {
-        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(s.borrow())).collect();
+        let rows = sync::new_tasks(chunk);
         sqlx::query(INSERT_TASKS)
             .bind(Json(&rows))
             .bind(now)
@@ -148,10 +148,7 @@ pub(super) async fn sync_tasks<T: Borrow<TaskSpec>>(
         sqlx::query(q::ADD_RUNS).execute(&mut *tx).await?;
     }
     for chunk in plan.update.chunks(BATCH) {
-        let rows: Vec<NewSettings<'_>> = chunk
-            .iter()
-            .map(|(id, s)| NewSettings::new(*id, s.borrow()))
-            .collect();
+        let rows = sync::new_settings(chunk);
         for sql in [UPDATE_RUNS, UPDATE_SETTINGS] {
             sqlx::query(sql)
                 .bind(Json(&rows))

@@ -22,7 +22,7 @@ pub(super) use super::outbox_sqlite::{claim_deliveries, insert_alerts, record_de
 use super::queries::{self as q, waiting, wire_task_cols, with_runs};
 use super::reads::read_queries;
 use super::rows;
-use super::sync::{self, BATCH, NewSettings, NewTask};
+use super::sync::{self, BATCH};
 use super::users::{self, NewSession, SessionRow, UserRow, user_queries};
 use super::{
     AgentRow, DomainFilter, DomainSort, DomainsPage, Error, ResultView, SeverityCounts, Stats,
@@ -107,7 +107,7 @@ pub(super) async fn sync_tasks<T: Borrow<TaskSpec>>(
     let current = rows::decode_each(rows, rows::current).await?;
     let plan = sync::diff(&current, desired);
     for chunk in plan.insert.chunks(BATCH) {
-        let rows: Vec<NewTask<'_>> = chunk.iter().map(|s| NewTask::from(s.borrow())).collect();
+        let rows = sync::new_tasks(chunk);
         sqlx::query(INSERT_TASKS)
             .bind(Json(&rows))
             .bind(ms(now))
@@ -118,10 +118,7 @@ pub(super) async fn sync_tasks<T: Borrow<TaskSpec>>(
         sqlx::query(q::ADD_RUNS).execute(&mut *tx).await?;
     }
     for chunk in plan.update.chunks(BATCH) {
-        let rows: Vec<NewSettings<'_>> = chunk
-            .iter()
-            .map(|(id, s)| NewSettings::new(*id, s.borrow()))
-            .collect();
+        let rows = sync::new_settings(chunk);
         for sql in [UPDATE_RUNS, UPDATE_SETTINGS] {
             sqlx::query(sql)
                 .bind(Json(&rows))

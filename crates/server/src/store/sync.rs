@@ -96,6 +96,19 @@ pub(crate) fn diff<T: Borrow<TaskSpec>>(
     plan
 }
 
+/// The insert statement's rows for `chunk` of [`Plan::insert`].
+pub(crate) fn new_tasks<T: Borrow<TaskSpec>>(chunk: &[T]) -> Vec<NewTask<'_>> {
+    chunk.iter().map(|s| NewTask::from(s.borrow())).collect()
+}
+
+/// The update statements' rows for `chunk` of [`Plan::update`].
+pub(crate) fn new_settings<T: Borrow<TaskSpec>>(chunk: &[(i64, T)]) -> Vec<NewSettings<'_>> {
+    chunk
+        .iter()
+        .map(|(id, s)| NewSettings::new(*id, s.borrow()))
+        .collect()
+}
+
 /// One new task, as an element of the JSON array parameter of the insert statement.
 #[derive(Serialize)]
 pub(crate) struct NewTask<'a> {
@@ -155,7 +168,7 @@ pub(crate) struct NewSettings<'a> {
 }
 
 impl<'a> NewSettings<'a> {
-    pub(crate) fn new(id: i64, s: &'a TaskSpec) -> Self {
+    fn new(id: i64, s: &'a TaskSpec) -> Self {
         NewSettings {
             id,
             task_group: &s.task_group,

@@ -25,7 +25,6 @@ pub struct Server {
     pub start: Duration,
 }
 
-/// Starts `argos server start` on a free port and waits until it answers.
 /// The server's `--log-level`: [`SERVER_LOG`], or `ARGOS_BENCH_SERVER_LOG` to look closer
 /// (`tower_http=debug` logs each request with its latency). The reload is timed by a line of
 /// `argos_server::app`, which must stay at `info`.
@@ -36,6 +35,7 @@ fn server_log() -> String {
     }
 }
 
+/// Starts `argos server start` on a free port and waits until it answers.
 pub async fn start_server(argos: &Path, config: &Path, dir: &Path) -> Result<Server, Error> {
     let port = free_port()?;
     let mut cmd = Command::new(argos);
