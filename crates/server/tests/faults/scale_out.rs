@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::counting::{Hook, Leases, Site, checked_since, leases, wait_sent};
-use crate::support::{Server, TOKEN, argos, free_port, wait_until};
+use crate::support::{Server, TOKEN, agent_command, free_port, wait_until};
 
 const OK: usize = 24;
 const FAIL: usize = 8;
@@ -195,18 +195,8 @@ websites:
 /// `argos agent` named `name`, which also signs its check requests with its name (the
 /// end of their User-Agent), so that the site knows who asked.
 fn agent_as(dir: &std::path::Path, server: &Server, name: &str) -> Process {
-    let mut cmd = argos();
-    cmd.args([
-        "agent",
-        &server.base,
-        TOKEN,
-        "--name",
-        name,
-        "--wait-time",
-        "1",
-    ])
-    .args(["--max-tasks", "20", "--user-agent", name])
-    .current_dir(dir);
+    let mut cmd = agent_command(dir, server, name, 20);
+    cmd.args(["--user-agent", name]);
     Process::spawn(name, cmd, dir)
 }
 

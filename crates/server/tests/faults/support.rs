@@ -143,6 +143,11 @@ impl Server {
 
 /// `argos agent URL TOKEN --name NAME`, leasing again every second when idle.
 pub fn agent(dir: &Path, server: &Server, name: &str, max_tasks: usize) -> Process {
+    Process::spawn(name, agent_command(dir, server, name, max_tasks), dir)
+}
+
+/// The command [`agent`] runs, for a test that adds options to it.
+pub fn agent_command(dir: &Path, server: &Server, name: &str, max_tasks: usize) -> Command {
     let mut cmd = argos();
     cmd.args([
         "agent",
@@ -156,7 +161,7 @@ pub fn agent(dir: &Path, server: &Server, name: &str, max_tasks: usize) -> Proce
     .arg("--max-tasks")
     .arg(max_tasks.to_string())
     .current_dir(dir);
-    Process::spawn(name, cmd, dir)
+    cmd
 }
 
 /// A site that records when each path was asked for, and holds the answers to paths under
