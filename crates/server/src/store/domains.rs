@@ -32,7 +32,7 @@ macro_rules! summary {
 pub(crate) const REFRESH_PG: &str = summary!("WHERE netloc = ANY($1)");
 /// Refreshes the netlocs of the JSON array `$1` (SQLite).
 pub(crate) const REFRESH_SQLITE: &str =
-    summary!("WHERE netloc IN (SELECT value FROM json_each($1))");
+    summary!("WHERE netloc IN (SELECT value FROM jsonb_each($1))");
 /// Rebuilds every row (after a config sync). `WHERE true` lets SQLite parse the upsert.
 pub(crate) const REBUILD: &str = summary!("WHERE true");
 /// Netlocs without a task any more.

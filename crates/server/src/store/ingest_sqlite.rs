@@ -17,7 +17,7 @@ const INSERT_RESULTS: &str = "INSERT INTO argos_results \
        (task_id, agent_id, submitted_at, status, severity, context, elapsed_ms) \
      SELECT value ->> 'task_id', $2, $3, value ->> 'status', value ->> 'severity', value -> 'context', \
        value ->> 'elapsed_ms' \
-     FROM json_each($1) \
+     FROM jsonb_each($1) \
      RETURNING id, task_id";
 
 const UPDATE_STATE: &str = "UPDATE argos_tasks SET severity = x.severity, last_result_id = x.last_result_id, \
@@ -28,13 +28,13 @@ const UPDATE_STATE: &str = "UPDATE argos_tasks SET severity = x.severity, last_r
        value ->> 'last_result_id' AS last_result_id, value ->> 'last_status' AS last_status, \
        value ->> 'last_elapsed_ms' AS last_elapsed_ms, \
        value ->> 'already_retried' AS already_retried, value ->> 'alert_state' AS alert_state, \
-       value ->> 'contiguous_failures' AS contiguous_failures FROM json_each($1)) AS x \
+       value ->> 'contiguous_failures' AS contiguous_failures FROM jsonb_each($1)) AS x \
      WHERE argos_tasks.id = x.id";
 
 /// The run state of the same tasks (the same JSON array): next run, lease cleared.
 const UPDATE_RUN_STATE: &str = "UPDATE argos_task_runs SET next_run = x.next_run, \
        scheduled = x.next_run, leased_by = NULL, lease_until = NULL, lease_id = NULL \
-     FROM (SELECT value ->> 'id' AS id, value ->> 'next_run' AS next_run FROM json_each($1)) AS x \
+     FROM (SELECT value ->> 'id' AS id, value ->> 'next_run' AS next_run FROM jsonb_each($1)) AS x \
      WHERE argos_task_runs.task_id = x.id";
 
 pub(crate) async fn ingest(
@@ -55,7 +55,7 @@ pub(crate) async fn ingest(
         held_cols!(),
         " FROM ",
         with_runs!(),
-        " WHERE id IN (SELECT value FROM json_each($1))"
+        " WHERE id IN (SELECT value FROM jsonb_each($1))"
     ))
     .bind(Json(&ids))
     .fetch_all(&mut *tx)

@@ -1,4 +1,4 @@
-//! The outbox statements of SQLite (batches through `json_each`; one writer, so a claim is
+//! The outbox statements of SQLite (batches through `jsonb_each`; one writer, so a claim is
 //! a single `UPDATE`).
 
 use chrono::{DateTime, Utc};
@@ -16,10 +16,10 @@ const INSERT_ALERTS: &str = "INSERT INTO argos_alerts (created_at, kind, task_id
      SELECT $2, value ->> 'kind', value ->> 'task_id', value ->> 'result_id', value ->> 'netloc', \
        value ->> 'url', value ->> 'check_name', value ->> 'ip_version', value ->> 'previous', \
        value ->> 'severity', value ->> 'since', value ->> 'detail' \
-     FROM json_each($1) RETURNING id, result_id";
+     FROM jsonb_each($1) RETURNING id, result_id";
 
 const INSERT_DELIVERIES: &str = "INSERT INTO argos_alert_deliveries (alert_id, channel, next_attempt_at) \
-     SELECT value ->> 'alert_id', value ->> 'channel', $2 FROM json_each($1)";
+     SELECT value ->> 'alert_id', value ->> 'channel', $2 FROM jsonb_each($1)";
 
 /// Inserts `alerts` and their deliveries; `(alert id, result id)` of each.
 pub(super) async fn insert_alerts(
@@ -49,7 +49,7 @@ pub(super) async fn insert_alerts(
 
 const CLAIM: &str = concat!(
     "UPDATE argos_alert_deliveries SET claimed_by = $4, claimed_until = $5 WHERE id IN (",
-    due_deliveries!("channel NOT IN (SELECT value FROM json_each($3))"),
+    due_deliveries!("channel NOT IN (SELECT value FROM jsonb_each($3))"),
     ") RETURNING id"
 );
 
@@ -57,7 +57,7 @@ const CLAIMED: &str = concat!(
     "SELECT d.id AS delivery_id, d.channel, d.attempts, d.done_targets, ",
     alert_cols!(),
     " FROM argos_alert_deliveries d JOIN argos_alerts a ON a.id = d.alert_id \
-     WHERE d.id IN (SELECT value FROM json_each($1)) ORDER BY d.id"
+     WHERE d.id IN (SELECT value FROM jsonb_each($1)) ORDER BY d.id"
 );
 
 pub(super) async fn claim_deliveries(
@@ -93,7 +93,7 @@ const RECORD: &str = "UPDATE argos_alert_deliveries SET status = x.status, attem
        sent_at = x.sent_at, claimed_by = NULL, claimed_until = NULL \
      FROM (SELECT value ->> 'id' AS id, value ->> 'status' AS status, \
        value ->> 'next_attempt_at' AS next_attempt_at, value ->> 'last_error' AS last_error, \
-       value ->> 'done_targets' AS done_targets, value ->> 'sent_at' AS sent_at FROM json_each($1)) AS x \
+       value ->> 'done_targets' AS done_targets, value ->> 'sent_at' AS sent_at FROM jsonb_each($1)) AS x \
      WHERE argos_alert_deliveries.id = x.id AND argos_alert_deliveries.claimed_by = $2";
 
 pub(super) async fn record_deliveries(

@@ -1,5 +1,5 @@
 //! Roll-ups on SQLite: the batch upsert (one statement per table, the batch read through
-//! `json_each`), retention in bounded batches, and the shared reads.
+//! `jsonb_each`), retention in bounded batches, and the shared reads.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -24,7 +24,7 @@ macro_rules! record {
             $table,
             " AS r (task_id, bucket, checks, ok, timed, elapsed_sum, elapsed_max) \
              SELECT value ->> 'task_id', $2, value ->> 'checks', value ->> 'ok', value ->> 'timed', \
-               value ->> 'elapsed_sum', value ->> 'elapsed_max' FROM json_each($1) WHERE true",
+               value ->> 'elapsed_sum', value ->> 'elapsed_max' FROM jsonb_each($1) WHERE true",
             merge!("max")
         )
     };

@@ -3,7 +3,7 @@
 //! The backend loads every task's key and settings once, [`diff`] compares them with the
 //! desired specs in a hash map (linear time), and the backend applies the result in batches:
 //! each batch is one statement taking a JSON array (PostgreSQL `jsonb_to_recordset`, SQLite
-//! `json_each`), so 40,000 tasks cost a few dozen round trips, not 40,000.
+//! `jsonb_each`), so 40,000 tasks cost a few dozen round trips, not 40,000.
 
 use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
