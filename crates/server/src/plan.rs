@@ -24,24 +24,25 @@ use crate::store::TaskSpec;
 
 /// Every task the config asks for, in config order, without duplicates.
 pub fn plan(cfg: &Config) -> Vec<TaskSpec> {
-    specs(cfg).collect()
+    let mut seen = HashSet::new();
+    specs(cfg)
+        .filter(|spec| seen.insert(spec.key.clone()))
+        .collect()
 }
 
-/// The same tasks as [`plan`], made one at a time (a sync then keeps only those that change).
+/// The tasks of [`plan`] made one at a time, for a sync to keep only those that change. A key
+/// the config repeats comes again: the sync keeps its first occurrence, as [`plan`] does, so
+/// the keys are not put in a second set on the way.
 pub fn specs(cfg: &Config) -> impl Iterator<Item = TaskSpec> + Send + '_ {
-    let mut seen = HashSet::new();
-    cfg.websites
-        .iter()
-        .flat_map(|site| {
-            families(site).into_iter().flat_map(move |ip| {
-                site.paths.iter().flat_map(move |path| {
-                    path.checks
-                        .iter()
-                        .map(move |check| task_spec(site, path, check, ip))
-                })
+    cfg.websites.iter().flat_map(|site| {
+        families(site).into_iter().flat_map(move |ip| {
+            site.paths.iter().flat_map(move |path| {
+                path.checks
+                    .iter()
+                    .map(move |check| task_spec(site, path, check, ip))
             })
         })
-        .filter(move |spec| seen.insert(spec.key.clone()))
+    })
 }
 
 fn families(site: &Website) -> Vec<IpVersion> {
