@@ -17,16 +17,23 @@
 //!
 //! Slots are held until a group's results are handed to the reporter: when its outbox is
 //! full, checks wait, slots stay taken, and leasing pauses.
+//!
+//! A call that gets fewer groups than it asked for has drained what is due; from then on the
+//! agent's calls take turns, one every [`DRAINED_WAIT`] (at most `idle_wait`), until a call
+//! comes back full. Without that pacing, in a steady state where a few tasks fall due every
+//! millisecond, each call came back at once with a handful of groups: 4 agents made 23 lease
+//! calls a second for 500 checks a second, each a write transaction on the store. It adds at
+//! most one turn to a check's lateness.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argos_checks::group::run_group;
 use argos_checks::probe::Probe;
-use argos_checks::{AgentResult, Task};
+use argos_checks::{AgentResult, MAX_LEASE_GROUPS, Task};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
-use tokio::time::{sleep, timeout};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 
 use crate::backoff::Backoff;
 use crate::pipeline::{RunOptions, group_by_request};
@@ -34,6 +41,8 @@ use crate::source::{Lease, TaskSource};
 
 /// How long a lease call waits for its share of slots to free before asking for fewer.
 pub const GATHER: Duration = Duration::from_millis(50);
+/// How long the lease calls pause once one of them found less due than it asked for.
+pub const DRAINED_WAIT: Duration = Duration::from_secs(1);
 
 /// What the lease calls share.
 struct Leaser<S> {
@@ -47,6 +56,8 @@ struct Leaser<S> {
     running: Arc<Semaphore>,
     /// Slots a call waits for (up to [`GATHER`]) before asking; 1 with one call in flight.
     share: usize,
+    /// While paced (a call drained what was due, see the module): the next call's turn.
+    next_turn: Mutex<Option<Instant>>,
 }
 
 /// Keeps `opts.leases_in_flight` lease calls going until one of them ends (a bug: it then
@@ -68,6 +79,7 @@ pub(crate) async fn lease_loop<S: TaskSource>(
         slots: Arc::new(Semaphore::new(max + ahead)),
         running: Arc::new(Semaphore::new(max)),
         share: if calls > 1 { (max / calls).max(1) } else { 1 },
+        next_turn: Mutex::new(None),
     });
     let mut workers = JoinSet::new();
     for _ in 0..calls {
@@ -86,6 +98,9 @@ impl<S: TaskSource> Leaser<S> {
     async fn work(self: Arc<Self>) {
         let mut backoff = Backoff::default();
         loop {
+            if let Some(turn) = self.take_turn() {
+                sleep_until(turn).await;
+            }
             let Some(reserved) = self.reserve().await else {
                 return;
             };
@@ -98,9 +113,11 @@ impl<S: TaskSource> Leaser<S> {
                 }
                 Ok(lease) => {
                     backoff.reset();
-                    if !self.start(lease, reserved).await {
+                    let Some(groups) = self.start(lease, reserved).await else {
                         return;
-                    }
+                    };
+                    // The server hands out `MAX_LEASE_GROUPS` at most, however many are due.
+                    self.pace(groups < wanted.min(MAX_LEASE_GROUPS) as usize);
                 }
                 Err(e) => {
                     drop(reserved);
@@ -135,31 +152,57 @@ impl<S: TaskSource> Leaser<S> {
         Some(reserved)
     }
 
+    /// While paced, claims the next turn (the one after it goes to the next call) and
+    /// returns when it is.
+    fn take_turn(&self) -> Option<Instant> {
+        let mut next = self.next_turn.lock().expect("never poisoned");
+        let turn = (*next)?.max(Instant::now());
+        *next = Some(turn + self.turn());
+        Some(turn)
+    }
+
+    /// Starts pacing after a call that drained what was due, or stops it after a full one.
+    fn pace(&self, drained: bool) {
+        let mut next = self.next_turn.lock().expect("never poisoned");
+        if !drained {
+            *next = None;
+        } else if next.is_none() {
+            *next = Some(Instant::now() + self.turn());
+        }
+    }
+
+    fn turn(&self) -> Duration {
+        DRAINED_WAIT.min(self.opts.idle_wait)
+    }
+
     /// Hands the unreadable tasks' results over and starts every group, each with a slot.
-    /// Returns false when the reporter is gone.
-    async fn start(&self, lease: Lease, mut reserved: OwnedSemaphorePermit) -> bool {
+    /// Returns how many groups the lease held (unreadable tasks count as one each), or
+    /// `None` when the reporter is gone.
+    async fn start(&self, lease: Lease, mut reserved: OwnedSemaphorePermit) -> Option<usize> {
+        let mut groups = lease.unreadable.len();
         // Their `error` results release the tasks this agent cannot read.
         for result in lease.unreadable {
             if self.tx.send(result).await.is_err() {
-                return false;
+                return None;
             }
         }
         tracing::debug!(tasks = lease.tasks.len(), "leased");
         for group in group_by_request(lease.tasks) {
+            groups += 1;
             let slot = match reserved.split(1) {
                 Some(slot) => slot,
                 // The server may hand out more groups than asked (the Python server returned
                 // one extra); wait for a slot rather than exceed the bound.
                 None => match self.slots.clone().acquire_owned().await {
                     Ok(slot) => slot,
-                    Err(_) => return false,
+                    Err(_) => return None,
                 },
             };
             self.spawn(group, slot);
         }
         // Slots reserved for groups the server did not have go back now.
         drop(reserved);
-        true
+        Some(groups)
     }
 
     /// Runs `group` once a run permit frees, then hands its results over. Detached on

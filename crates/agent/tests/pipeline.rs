@@ -274,3 +274,61 @@ async fn unreadable_tasks_are_reported_as_errors_beside_the_others() {
         ]
     );
 }
+
+/// Always has work due: `per_call` groups a call (at most what it asks for), or as many as
+/// asked when `per_call` is `None`; counts the calls.
+struct Trickle {
+    per_call: Option<u32>,
+    next_id: AtomicUsize,
+    calls: AtomicUsize,
+}
+
+impl TaskSource for Trickle {
+    async fn lease(&self, max_groups: u32) -> Result<Lease, SourceError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let n = self.per_call.unwrap_or(max_groups).min(max_groups) as usize;
+        let first = self.next_id.fetch_add(n, Ordering::SeqCst) as i64;
+        // Distinct URLs, each its own group; they do not parse, so no request is made.
+        let tasks = (first..first + n as i64)
+            .map(|id| task(id, &format!("not a url {id}")))
+            .collect::<Vec<_>>();
+        Ok(tasks.into())
+    }
+
+    async fn report(&self, _results: &[AgentResult]) -> Result<(), SourceError> {
+        Ok(())
+    }
+}
+
+/// Lease calls made in `for` against a source handing out `per_call` groups a call.
+async fn lease_calls(per_call: Option<u32>, idle_wait: Duration, r#for: Duration) -> usize {
+    let source = Arc::new(Trickle {
+        per_call,
+        next_id: AtomicUsize::new(1),
+        calls: AtomicUsize::new(0),
+    });
+    let probe = Arc::new(Probe::new(ProbeOptions::default()).unwrap());
+    let opts = RunOptions {
+        max_in_flight: 8,
+        idle_wait,
+        ..RunOptions::default()
+    };
+    let stop = tokio::time::sleep(r#for);
+    run(source.clone(), probe, opts, stop).await.unwrap();
+    source.calls.load(Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_that_drain_what_is_due_take_turns_and_full_ones_do_not_wait() {
+    // A call that gets less than it asked for has drained what is due: the calls then take
+    // turns, one every `idle_wait` here (200 ms), instead of coming back at once for a few.
+    let wait = Duration::from_millis(200);
+    let paced = lease_calls(Some(1), wait, Duration::from_millis(1_100)).await;
+    assert!(
+        (4..=9).contains(&paced),
+        "{paced} calls in 1.1 s, one every 200 ms expected"
+    );
+    // Calls that come back full go on at once.
+    let full = lease_calls(None, wait, Duration::from_millis(1_100)).await;
+    assert!(full >= 30, "only {full} full lease calls in 1.1 s");
+}

@@ -31,4 +31,6 @@ pub use kind::Check;
 pub use options::RequestOptions;
 pub use outcome::Outcome;
 pub use reason::Reason;
-pub use wire::{AgentResult, IpVersion, Method, RequestData, Severity, Status, Task};
+pub use wire::{
+    AgentResult, IpVersion, MAX_LEASE_GROUPS, Method, RequestData, Severity, Status, Task,
+};

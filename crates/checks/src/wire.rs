@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 
 pub use crate::options::RequestOptions;
 
+/// Request groups one `GET /api/tasks` hands out at most, whatever its `limit`: an agent that
+/// gets fewer than it asked for (and than this) knows nothing else was due.
+pub const MAX_LEASE_GROUPS: u32 = 1_000;
+
 /// Whether the agent could do the check (reference §0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

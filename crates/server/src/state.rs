@@ -7,7 +7,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use argos_checks::{AgentResult, Task, finalize};
+use argos_checks::{AgentResult, MAX_LEASE_GROUPS, Task, finalize};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -15,6 +15,8 @@ use crate::alerting::Rules;
 use crate::config::Config;
 use crate::notify::Channels;
 use crate::store::{self, Ingested, Store};
+
+mod seen;
 
 /// The config in force and what is derived from it, swapped together on reload.
 struct Live {
@@ -46,6 +48,8 @@ pub struct AppState {
     pub started: DateTime<Utc>,
     /// Page templates, compiled once.
     pub templates: minijinja::Environment<'static>,
+    /// Agents whose lease calls were recently recorded.
+    seen: seen::Seen,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             throttle: crate::auth::throttle::Throttle::default(),
             started: Utc::now(),
             templates: crate::web::pages::templates(),
+            seen: seen::Seen::default(),
         }
     }
 
@@ -121,9 +126,11 @@ impl AppState {
     ) -> Result<Vec<Task>, store::Error> {
         let now = Utc::now();
         let lease_for = Duration::from_secs(self.config().recurring_tasks.max_lock_seconds);
-        self.store.touch_agent_version(agent, version, now).await?;
+        if self.seen.record(agent, version, std::time::Instant::now()) {
+            self.store.touch_agent_version(agent, version, now).await?;
+        }
         self.store
-            .lease(agent, max_groups.clamp(1, 1000), lease_for, now)
+            .lease(agent, max_groups.clamp(1, MAX_LEASE_GROUPS), lease_for, now)
             .await
     }
 
