@@ -248,14 +248,10 @@ fn read_checks(sec: &Section<'_>, tcp: bool, p: &mut Problems) -> Vec<Check> {
     if items.is_empty() {
         p.error(node, &path, "a path needs at least one check");
     }
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(k, n)| {
-            let at = index(&path, k);
-            check(n, &at, p).filter(|c| !tcp || fits_tcp(c, n, &at, p))
-        })
-        .collect()
+    reader::exact(items.iter().enumerate().filter_map(|(k, n)| {
+        let at = index(&path, k);
+        check(n, &at, p).filter(|c| !tcp || fits_tcp(c, n, &at, p))
+    }))
 }
 
 /// Whether `check` can run on a tcp:// website (reported when not).

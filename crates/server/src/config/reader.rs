@@ -325,6 +325,15 @@ pub(crate) fn list<'a>(node: &'a Node, path: &str, p: &mut Problems) -> Option<&
     }
 }
 
+/// The values read from a list's items, in a vector of their exact length. A config is held
+/// for the server's whole life (two of them during a reload), and a `filter_map` collect
+/// starts at 4 slots: 10,000 websites of one path each kept 30,000 empty path slots, 8 MB.
+pub(crate) fn exact<T>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = items.collect();
+    v.shrink_to_fit();
+    v
+}
+
 /// A list of strings; bad items are reported one by one and left out.
 pub(crate) fn strings(node: &Node, path: &str, p: &mut Problems) -> Option<Vec<String>> {
     let items = list(node, path, p)?;

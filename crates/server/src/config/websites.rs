@@ -86,11 +86,12 @@ pub(crate) fn read_websites(
     let Some(items) = reader::list(node, "websites", p) else {
         return Vec::new();
     };
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| read_website(n, &index("websites", i), defaults, p))
-        .collect()
+    reader::exact(
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| read_website(n, &index("websites", i), defaults, p)),
+    )
 }
 
 fn read_website(
@@ -161,11 +162,12 @@ fn read_paths(
     if items.is_empty() {
         p.error(node, &path, "a website needs at least one path");
     }
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(j, n)| paths::read_path(n, &index(&path, j), Site { domain, lease }, p))
-        .collect()
+    reader::exact(
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(j, n)| paths::read_path(n, &index(&path, j), Site { domain, lease }, p)),
+    )
 }
 
 /// An absolute http(s) URL with a host, or `tcp://host:port` (nothing after the port).
