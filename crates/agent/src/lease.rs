@@ -19,11 +19,12 @@
 //! full, checks wait, slots stay taken, and leasing pauses.
 //!
 //! A call that gets fewer groups than it asked for has drained what is due; from then on the
-//! agent's calls take turns, one every [`DRAINED_WAIT`] (at most `idle_wait`), until a call
-//! comes back full. Without that pacing, in a steady state where a few tasks fall due every
-//! millisecond, each call came back at once with a handful of groups: 4 agents made 23 lease
-//! calls a second for 500 checks a second, each a write transaction on the store. It adds at
-//! most one turn to a check's lateness.
+//! agent's calls take turns, one every half to whole [`DRAINED_WAIT`] (at most `idle_wait`;
+//! at random, so that agents do not fall in step), until a call comes back full. Without that
+//! pacing, in a steady state where a few tasks fall due every millisecond, each call came back
+//! at once with a handful of groups: 4 agents made 23 lease calls a second for 500 checks a
+//! second, each a write transaction on the store. It adds at most one turn to a check's
+//! lateness.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -171,8 +172,14 @@ impl<S: TaskSource> Leaser<S> {
         }
     }
 
+    /// A random half of the turn is taken off ("equal jitter", as in `backoff`): agents that
+    /// drained at the same moment (a cold start's end) would otherwise keep calling at the
+    /// same instants, the fastest one taking whatever fell due each time and the others
+    /// finding nothing, turn after turn.
     fn turn(&self) -> Duration {
-        DRAINED_WAIT.min(self.opts.idle_wait)
+        let full = DRAINED_WAIT.min(self.opts.idle_wait);
+        let ms = u64::try_from(full.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(fastrand::u64(ms / 2..=ms))
     }
 
     /// Hands the unreadable tasks' results over and starts every group, each with a slot.
