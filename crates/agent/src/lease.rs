@@ -42,7 +42,8 @@ use crate::source::{Lease, TaskSource};
 
 /// How long a lease call waits for its share of slots to free before asking for fewer.
 pub const GATHER: Duration = Duration::from_millis(50);
-/// How long the lease calls pause once one of them found less due than it asked for.
+/// The longest turn between two lease calls once one found less due than it asked for (each
+/// turn is a random half to all of it).
 pub const DRAINED_WAIT: Duration = Duration::from_secs(1);
 
 /// What the lease calls share.
