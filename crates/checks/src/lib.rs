@@ -11,7 +11,8 @@
 //! - [`group`]: runs one request group (one probe, every check of the group evaluated on it);
 //! - [`finalize`](mod@finalize): status + context → severity, run on the server;
 //! - [`reason`]: why a check failed, as a closed set (wire text `tls-expired`, ...);
-//! - [`duration`]: the duration syntax of the config (`"5m"`, `"500ms"`).
+//! - [`duration`]: the duration syntax of the config (`"5m"`, `"500ms"`);
+//! - [`hex`]: bytes as hex text (keys, hashes).
 //!
 //! This crate has no database and no web server: the agent links it without either.
 #![warn(missing_docs)]
@@ -19,6 +20,7 @@
 pub mod duration;
 pub mod finalize;
 pub mod group;
+pub mod hex;
 pub mod kind;
 pub mod options;
 pub mod outcome;

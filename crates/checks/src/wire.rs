@@ -325,7 +325,7 @@ pub fn group_key(method: Method, ip: IpVersion, url: &str, request_data: Option<
 /// The first 128 bits of SHA-256, in hex: enough to tell request parts apart in a group key.
 pub(crate) fn digest(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(&digest[..16])
 }
 
 #[cfg(test)]

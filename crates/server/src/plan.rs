@@ -121,7 +121,7 @@ fn identity(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0u8]);
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    argos_checks::hex::encode(&h.finalize())
 }
 
 /// A JSON list of channel names, as the reference stores recipients in a task.

@@ -15,10 +15,7 @@ pub fn generate() -> String {
 
 /// What the store keeps of `token`: its SHA-256, in hex.
 pub fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    argos_checks::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
 /// Whether `name` can be an agent's name: 1 to 100 letters, digits, `.`, `_`, `-` or `:`

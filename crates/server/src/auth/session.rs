@@ -40,11 +40,7 @@ pub fn lifetime(
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the system's random source works");
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    argos_checks::hex::encode(&bytes)
 }
 
 fn mac(secret: &str, parts: &[&str]) -> Hmac<Sha256> {
@@ -59,14 +55,16 @@ fn mac(secret: &str, parts: &[&str]) -> Hmac<Sha256> {
 
 /// The store's id of the session whose cookie is `token`.
 pub fn session_id(secret: &str, token: &str) -> String {
-    hex(&mac(secret, &["session", token]).finalize().into_bytes())
+    argos_checks::hex::encode(&mac(secret, &["session", token]).finalize().into_bytes())
 }
 
 /// The form field for the cookies `csrf` and `session` (empty when absent).
 pub fn csrf_field(secret: &str, csrf: &str, session: &str) -> String {
-    hex(&mac(secret, &["csrf", csrf, session])
-        .finalize()
-        .into_bytes())
+    argos_checks::hex::encode(
+        &mac(secret, &["csrf", csrf, session])
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Whether `field` is the form field of these cookies (compared in constant time).

@@ -87,7 +87,7 @@ fn message_url(base: &url::Url) -> url::Url {
 /// credentials the server URL may hold).
 pub fn target(server: &Gotify, token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    let short: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let short = argos_checks::hex::encode(&digest[..4]);
     format!("{}#{short}", public_url(&server.url))
 }
 

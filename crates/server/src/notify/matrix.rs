@@ -61,11 +61,7 @@ pub fn transaction_id(notice: &Notice) -> String {
     for i in &notice.items {
         h.update(i.id.to_le_bytes());
     }
-    let hex: String = h.finalize()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("argos-{hex}")
+    format!("argos-{}", argos_checks::hex::encode(&h.finalize()[..12]))
 }
 
 impl Matrix {
