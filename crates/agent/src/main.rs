@@ -19,6 +19,7 @@ struct Cli {
 fn main() -> anyhow::Result<()> {
     // Before any thread starts: a thread keeps the malloc arena it first gets.
     argos_heap::limit_arenas_per_two_cores();
+    argos_checks::probe::crypto::install();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 

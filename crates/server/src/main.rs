@@ -9,6 +9,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     // Before any thread starts: a thread keeps the malloc arena it first gets.
     argos_heap::limit_arenas_per_two_cores();
+    argos_checks::probe::crypto::install();
     match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime.block_on(run()),
         Err(e) => {

@@ -24,6 +24,7 @@
 
 mod body;
 pub mod cache;
+pub mod crypto;
 mod certificate;
 mod charset;
 mod classify;
