@@ -122,13 +122,8 @@ impl TestCa {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("no names is valid");
         // A unique name: two test CAs must not look like the same issuer to a verifier.
         let key = KeyPair::generate().expect("generating a key");
-        let id: String = key
-            .public_key_raw()
-            .iter()
-            .rev()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let last: Vec<u8> = key.public_key_raw().iter().rev().take(6).copied().collect();
+        let id = argos_checks::hex::encode(&last);
         params
             .distinguished_name
             .push(DnType::CommonName, format!("Argos Test CA {id}"));

@@ -24,10 +24,10 @@
 
 mod body;
 pub mod cache;
-pub mod crypto;
 mod certificate;
 mod charset;
 mod classify;
+pub mod crypto;
 mod dns;
 mod fetched;
 mod guard;
